@@ -1,0 +1,34 @@
+/**
+ * The `siptrust` command tree. Each verb lives in its own module under ./commands and registers itself
+ * here; this file only wires them and maps errors to exit codes.
+ */
+import { Command, CommanderError } from "commander";
+import { EXIT_USAGE, UsageError } from "./exit.js";
+import { registerSipCommands } from "./commands/sip.js";
+
+export function buildProgram(): Command {
+  const program = new Command("siptrust")
+    .description("SIP-over-TLS trust edge: identities, DANE, location and per-message authorization")
+    .exitOverride()
+    .showHelpAfterError();
+  registerSipCommands(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`siptrust: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
