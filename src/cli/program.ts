@@ -5,6 +5,11 @@
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, UsageError } from "./exit.js";
 import { registerSipCommands } from "./commands/sip.js";
+import { registerCertCommands } from "./commands/cert.js";
+import { registerCertVerifyCommand } from "./commands/cert-verify.js";
+import { registerTlsaCommands } from "./commands/tlsa.js";
+import { registerPkiCommands } from "./commands/pki.js";
+import { registerCheckCommands } from "./commands/check.js";
 
 export function buildProgram(): Command {
   const program = new Command("siptrust")
@@ -12,6 +17,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerSipCommands(program);
+  registerCertCommands(program);
+  registerCertVerifyCommand(program);
+  registerTlsaCommands(program);
+  registerPkiCommands(program);
+  registerCheckCommands(program);
   return program;
 }
 

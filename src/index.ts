@@ -1,0 +1,2 @@
+/** Library entry point of siptrust: the pure building blocks. */
+export * from "./sip/index.js";

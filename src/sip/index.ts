@@ -1,0 +1,21 @@
+/** Public API of the SIP message layer (pure: no I/O). */
+export * from "./errors.js";
+export * from "./limits.js";
+export * from "./headers.js";
+export type { HeaderField } from "./header-field.js";
+export { splitList, splitListBounds, firstListItem, type ItemBounds } from "./split.js";
+export type { StartLine, RequestLine, StatusLine } from "./start-line.js";
+export { parseMessage, type ParseOptions } from "./parser.js";
+export { SipMessage, type AddressHeader, type ContactHeader } from "./message.js";
+export { Framer, type FramerEvent, type FramerOptions } from "./framer.js";
+export { serializeMessage, formatMessage, type ProxyEdits, type MessageParts } from "./serializer.js";
+export * from "./validate.js";
+export { parseCSeq, type CSeq } from "./cseq.js";
+export { parseCallId } from "./call-id.js";
+export { parseMaxForwards, parseDeltaSeconds, UINT32_MAX } from "./scalars.js";
+export { parseMediaType, type MediaType } from "./media-type.js";
+export { parseOptionTags } from "./option-tags.js";
+export { parseSipDate } from "./sip-date.js";
+export * from "./uri.js";
+export * from "./name-addr.js";
+export * from "./via.js";

@@ -1,0 +1,212 @@
+/**
+ * The header-value lexical layer shared by name-addr, Via and other header grammars (RFC 3261 §25.1):
+ * linear white space, tokens, quoted strings, and `*( SEMI generic-param )` lists.
+ *
+ * Header values arrive either unfolded or still folded; a fold (CRLF followed by SP/HTAB, §7.3.1) counts as
+ * white space everywhere LWS is allowed. A bare LF before SP/HTAB is treated the same way because some
+ * framers normalise line ends. Scanners return indexes; nothing here allocates per character.
+ */
+import { hexValue, isAlnum, ScanError } from "./escape.js";
+import { parseHost } from "./uri.js";
+
+/** A header parameter: name lower-cased; value as written (a quoted-string keeps its quotes), null if absent. */
+export type GenericParam = readonly [name: string, value: string | null];
+
+export { ScanError };
+export type LexError = ScanError;
+
+/** RFC 3261 §25.1 token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
+export function isTokenChar(c: number): boolean {
+  if (isAlnum(c)) return true;
+  switch (c) {
+    case 0x2d: // -
+    case 0x2e: // .
+    case 0x21: // !
+    case 0x25: // %
+    case 0x2a: // *
+    case 0x5f: // _
+    case 0x2b: // +
+    case 0x60: // `
+    case 0x27: // '
+    case 0x7e: // ~
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Index after the token starting at `i` (== i when there is none). */
+export function scanToken(text: string, i: number, end: number): number {
+  while (i < end && isTokenChar(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** RFC 3261 §25.1 SWS = [LWS]; LWS = [*WSP CRLF] 1*WSP. Returns the index after the white space. */
+export function skipSws(text: string, i: number, end: number): number {
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) i++;
+    else if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a && isWsp(text.charCodeAt(i + 2)) && i + 2 < end)
+      i += 3;
+    else if (c === 0x0a && isWsp(text.charCodeAt(i + 1)) && i + 1 < end) i += 2;
+    else break;
+  }
+  return i;
+}
+
+function isWsp(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * RFC 3261 §25.1 quoted-string = SWS DQUOTE *(qdtext / quoted-pair) DQUOTE, starting at the DQUOTE.
+ * qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII; quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F).
+ * Returns the index after the closing quote, or a LexError.
+ */
+export function scanQuotedString(text: string, start: number, end: number): number | LexError {
+  let i = start + 1;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c) {
+      const n = text.charCodeAt(i + 1);
+      if (i + 1 >= end || n === 0x0a || n === 0x0d || n > 0x7f) {
+        return new ScanError(i, "bad quoted-pair in quoted string");
+      }
+      i += 2;
+    } else if (c === 0x0d || c === 0x0a) {
+      const j = skipSws(text, i, end);
+      if (j === i) return new ScanError(i, "line break inside quoted string");
+      i = j;
+    } else if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+      return new ScanError(i, "control character inside quoted string");
+    } else i++;
+  }
+  return new ScanError(start, "unterminated quoted string");
+}
+
+/** Content of a quoted-string (with its quotes): quoted-pairs resolved, folds (CRLF before WSP) removed. */
+export function unquote(quoted: string): string {
+  const inner = quoted.slice(1, -1);
+  if (inner.indexOf("\\") < 0 && inner.indexOf("\n") < 0) return inner;
+  let out = "";
+  for (let i = 0; i < inner.length; i++) {
+    const ch = inner[i]!;
+    if (ch === "\\") {
+      out += inner[i + 1] ?? "";
+      i++;
+    } else if (ch !== "\r" && ch !== "\n") out += ch;
+  }
+  return out;
+}
+
+/** A quoted-string for `value`: `"` and `\` escaped as quoted-pairs (RFC 3261 §25.1). */
+export function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, (m) => "\\" + m)}"`;
+}
+
+/**
+ * `*( SEMI generic-param )` from `start` (RFC 3261 §25.1): SEMI = SWS ";" SWS, EQUAL = SWS "=" SWS,
+ * generic-param = token [ EQUAL gen-value ], gen-value = token / host / quoted-string. Stops before the
+ * first character that does not start another parameter and returns that index (white space before it is
+ * not consumed). An empty parameter (`;;`, `;` at the end) is an error (RFC 4475 §3.1.2.1).
+ */
+export function parseGenericParams(
+  text: string,
+  start: number,
+  end: number,
+  bareIpv6Params?: ReadonlySet<string>,
+): { params: GenericParam[]; end: number } | LexError {
+  const params: GenericParam[] = [];
+  let i = start;
+  for (;;) {
+    const semi = skipSws(text, i, end);
+    if (semi >= end || text.charCodeAt(semi) !== 0x3b) return { params, end: i };
+    const nameStart = skipSws(text, semi + 1, end);
+    const nameEnd = scanToken(text, nameStart, end);
+    if (nameEnd === nameStart) return new ScanError(nameStart, "empty parameter after ';'");
+    const name = text.slice(nameStart, nameEnd).toLowerCase();
+    const eq = skipSws(text, nameEnd, end);
+    if (eq < end && text.charCodeAt(eq) === 0x3d) {
+      const vStart = skipSws(text, eq + 1, end);
+      const v =
+        bareIpv6Params?.has(name) === true
+          ? scanAddressValue(text, vStart, end)
+          : scanGenValue(text, vStart, end);
+      if (v instanceof ScanError) return v;
+      params.push([name, v.value]);
+      i = v.end;
+    } else {
+      params.push([name, null]);
+      i = nameEnd;
+    }
+  }
+}
+
+/** gen-value = token / host / quoted-string (RFC 3261 §25.1); hostnames and IPv4 are tokens already. */
+function scanGenValue(text: string, start: number, end: number): { value: string; end: number } | LexError {
+  const c = text.charCodeAt(start);
+  if (start < end && c === 0x22) {
+    const q = scanQuotedString(text, start, end);
+    if (typeof q !== "number") return q;
+    return { value: text.slice(start, q), end: q };
+  }
+  if (start < end && c === 0x5b) {
+    const close = text.indexOf("]", start);
+    if (close < 0 || close >= end) return new ScanError(start, "unterminated IPv6 reference");
+    const h = parseHost(text.slice(start, close + 1));
+    if (!h.ok) return new ScanError(start + h.offset, h.detail);
+    return { value: text.slice(start, close + 1), end: close + 1 };
+  }
+  const e = scanToken(text, start, end);
+  if (e === start) return new ScanError(start, "missing parameter value after '='");
+  return { value: text.slice(start, e), end: e };
+}
+
+/**
+ * A value that may be an IPv6address without brackets (hex digits, ":" and "."), as Via received allows;
+ * anything else falls back to gen-value. The caller validates the address.
+ */
+function scanAddressValue(
+  text: string,
+  start: number,
+  end: number,
+): { value: string; end: number } | LexError {
+  let i = start;
+  let colons = 0;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3a) colons++;
+    else if (!(hexValue(c) >= 0 || c === 0x2e)) break;
+    i++;
+  }
+  if (colons === 0 || (i < end && isTokenChar(text.charCodeAt(i)))) return scanGenValue(text, start, end);
+  return { value: text.slice(start, i), end: i };
+}
+
+/** Value of the first parameter named `name` (lower-case); null when present without value. */
+export function getParam(params: ReadonlyArray<GenericParam>, name: string): string | null | undefined {
+  for (const [n, v] of params) if (n === name) return v;
+  return undefined;
+}
+
+/** The first of `names` (a short list) that occurs twice among the parameters, if any. */
+export function findRepeated(
+  params: ReadonlyArray<GenericParam>,
+  names: readonly string[],
+): string | undefined {
+  let seen = 0;
+  for (const [n] of params) {
+    const k = names.indexOf(n);
+    if (k < 0) continue;
+    if ((seen & (1 << k)) !== 0) return n;
+    seen |= 1 << k;
+  }
+  return undefined;
+}

@@ -1,0 +1,877 @@
+/**
+ * SIP, SIPS and tel URIs: parsing (RFC 3261 §19.1 and §25.1 ABNF, RFC 3966 for tel), comparison
+ * (RFC 3261 §19.1.4, RFC 3966 §4) and canonical serialization. Any other scheme is kept as an opaque
+ * absoluteURI (RFC 3261 §25.1, RFC 4475 §3.3.2–3.3.4).
+ *
+ * Hand-written scanners only: these run on every Request-URI and address header of untrusted traffic.
+ */
+import {
+  BRACKET,
+  HNV_UNRESERVED,
+  PARAM_UNRESERVED,
+  PASSWORD_EXTRA,
+  RESERVED,
+  UNRESERVED,
+  USER_UNRESERVED,
+  decodeComponent,
+  describeChar,
+  escapeComponent,
+  hasClass,
+  hexValue,
+  isAlnum,
+  ScanError,
+  isAlpha,
+  isDigit,
+  unescapeCanonical,
+  type EscapeError,
+} from "./escape.js";
+
+export type HostKind = "hostname" | "ipv4" | "ipv6";
+export type UriParam = readonly [name: string, value: string | null];
+export type UriHeader = readonly [name: string, value: string];
+
+export interface SipUri {
+  readonly scheme: "sip" | "sips";
+  /** user part, %-escapes decoded (UTF-8) */
+  readonly user?: string;
+  /** password, %-escapes decoded; "" when the URI has "user:@" */
+  readonly password?: string;
+  /**
+   * Canonical escaped forms of user/password as received: escapes of unreserved characters decoded,
+   * all other escapes kept (RFC 3261 §19.1.4 treats `%2B` and `+` as different). Used by uriEquals and
+   * formatUri while they still decode to `user`/`password`; otherwise those are escaped afresh.
+   */
+  readonly userEscaped?: string;
+  readonly passwordEscaped?: string;
+  /** hostname lower-cased; IPv4 dotted decimal; IPv6 in brackets, RFC 5952 form */
+  readonly host: string;
+  readonly hostKind: HostKind;
+  readonly port?: number;
+  /** uri-parameters in order; names lower-cased and decoded, values decoded, null when absent */
+  readonly params: ReadonlyArray<UriParam>;
+  /** ?headers in order; names and values decoded */
+  readonly headers: ReadonlyArray<UriHeader>;
+}
+
+/** Any other scheme (RFC 3261 absoluteURI): kept as written after the colon. */
+export interface AbsoluteUri {
+  /** lower-cased; never "sip", "sips" or "tel" */
+  readonly scheme: string;
+  readonly opaque: string;
+}
+
+/** RFC 3966 tel URI (telephone-subscriber), the parts a SIP element routes on. */
+export interface TelUri {
+  readonly scheme: "tel";
+  /** number as written ("+1-201-555-0123", "7042"); "%23" read as "#" */
+  readonly number: string;
+  /** true for a global-number ("+" and E.164 digits), false for a local-number */
+  readonly global: boolean;
+  /** parameters in order (isub, ext, phone-context, others); names lower-cased, values decoded */
+  readonly params: ReadonlyArray<UriParam>;
+}
+
+export type Uri = SipUri | TelUri | AbsoluteUri;
+
+export type UriParseResult =
+  { ok: true; uri: Uri } | { ok: false; code: "bad-uri"; detail: string; offset: number };
+
+export function isSipUri(uri: Uri): uri is SipUri {
+  return uri.scheme === "sip" || uri.scheme === "sips";
+}
+
+export function isTelUri(uri: Uri): uri is TelUri {
+  return uri.scheme === "tel";
+}
+
+export function isAbsoluteUri(uri: Uri): uri is AbsoluteUri {
+  return !isSipUri(uri) && !isTelUri(uri);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parsing
+
+/** Upper bound on the scanned text; a URI longer than this is refused before any work. */
+export const MAX_URI_LENGTH = 8192;
+
+export function parseUri(text: string): UriParseResult {
+  if (text.length === 0) return fail(0, "empty URI");
+  if (text.length > MAX_URI_LENGTH) return fail(MAX_URI_LENGTH, `URI longer than ${MAX_URI_LENGTH}`);
+  const colon = scanScheme(text);
+  if (colon < 0) return fail(-colon - 1, "missing or malformed scheme");
+  const scheme = text.slice(0, colon).toLowerCase();
+  let r: Uri | EscapeError;
+  if (scheme === "sip" || scheme === "sips") r = parseSipAfterScheme(text, colon + 1, scheme);
+  else if (scheme === "tel") r = parseTelUri(text, colon + 1);
+  else r = parseAbsolute(text, colon + 1, scheme);
+  if (r instanceof ScanError) return fail(r.offset, r.detail);
+  return { ok: true, uri: r };
+}
+
+function fail(offset: number, detail: string): UriParseResult {
+  return { ok: false, code: "bad-uri", detail, offset };
+}
+
+/** RFC 3261 §25.1 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ); returns the colon index or -(offset+1). */
+function scanScheme(text: string): number {
+  if (!isAlpha(text.charCodeAt(0))) return -1;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3a) return i;
+    if (!(isAlnum(c) || c === 0x2b || c === 0x2d || c === 0x2e)) return -(i + 1);
+  }
+  return -(text.length + 1);
+}
+
+/** RFC 3261 §25.1 absoluteURI: hier-part / opaque-part, every character a uric (RFC 2732 adds "[" "]"). */
+function parseAbsolute(text: string, start: number, scheme: string): AbsoluteUri | EscapeError {
+  if (start >= text.length) return new ScanError(start, "empty URI after scheme");
+  const r = decodeComponent(text, start, text.length, RESERVED | UNRESERVED | BRACKET);
+  if (r instanceof ScanError) return r;
+  return { scheme, opaque: text.slice(start) };
+}
+
+function parseSipAfterScheme(text: string, start: number, scheme: "sip" | "sips"): SipUri | EscapeError {
+  const end = text.length;
+  // RFC 3261 §25.1: "@" is in none of the character sets of password, hostport, uri-parameters or
+  // headers, so the first "@" (if any) is the end of userinfo; user itself may hold ";" "?" "/" etc.
+  const at = text.indexOf("@", start);
+  let userinfo: Userinfo = {};
+  let i = start;
+  if (at >= 0) {
+    const u = parseUserinfo(text, start, at);
+    if (u instanceof ScanError) return u;
+    userinfo = u;
+    i = at + 1;
+  }
+  const hp = scanHostPort(text, i, end);
+  if (hp instanceof ScanError) return hp;
+  const params = parseUriParams(text, hp.end, end);
+  if (params instanceof ScanError) return params;
+  const headers = parseUriHeaders(text, params.end, end);
+  if (headers instanceof ScanError) return headers;
+  if (headers.end !== end)
+    return new ScanError(headers.end, `unexpected ${describeChar(text.charCodeAt(headers.end))}`);
+  // Every field present, in one order: one hidden class for all SIP URIs on the hot path.
+  return {
+    scheme,
+    user: userinfo.user?.value,
+    password: userinfo.password?.value,
+    userEscaped: userinfo.user?.canonical,
+    passwordEscaped: userinfo.password?.canonical,
+    host: hp.host,
+    hostKind: hp.kind,
+    port: hp.port,
+    params: params.params,
+    headers: headers.headers,
+  };
+}
+
+interface Userinfo {
+  user?: { value: string; canonical: string };
+  password?: { value: string; canonical: string };
+}
+
+/** RFC 3261 §25.1 userinfo = ( user / telephone-subscriber ) [ ":" password ] "@" */
+function parseUserinfo(text: string, start: number, at: number): Userinfo | EscapeError {
+  let colon = text.indexOf(":", start);
+  if (colon < 0 || colon > at) colon = at;
+  if (colon === start) return new ScanError(start, "empty user part");
+  const user = decodeComponent(text, start, colon, UNRESERVED | USER_UNRESERVED);
+  if (user instanceof ScanError) return user;
+  if (colon === at) return { user };
+  const password = decodeComponent(text, colon + 1, at, UNRESERVED | PASSWORD_EXTRA);
+  if (password instanceof ScanError) return password;
+  return { user, password };
+}
+
+interface ScannedHost {
+  host: string;
+  kind: HostKind;
+  end: number;
+}
+
+/** RFC 3261 §25.1 hostport = host [ ":" port ]; stops at the first character that cannot continue it. */
+export function scanHostPort(
+  text: string,
+  start: number,
+  end: number,
+): (ScannedHost & { port?: number }) | EscapeError {
+  const h = scanHost(text, start, end);
+  if (h instanceof ScanError) return h;
+  if (h.end >= end || text.charCodeAt(h.end) !== 0x3a) return h;
+  const p = scanPort(text, h.end + 1, end);
+  if (p instanceof ScanError) return p;
+  return { host: h.host, kind: h.kind, end: p.end, port: p.port };
+}
+
+/** RFC 3261 §25.1 port = 1*DIGIT, limited to 0..65535. */
+export function scanPort(
+  text: string,
+  start: number,
+  end: number,
+): { port: number; end: number } | EscapeError {
+  let i = start;
+  let port = 0;
+  while (i < end && isDigit(text.charCodeAt(i))) {
+    port = port * 10 + (text.charCodeAt(i) - 0x30);
+    if (port > 65535) return new ScanError(start, "port out of range 0..65535");
+    i++;
+  }
+  if (i === start) return new ScanError(start, "missing port number after ':'");
+  return { port, end: i };
+}
+
+/** RFC 3261 §25.1 host = hostname / IPv4address / IPv6reference; scans a prefix of text[start,end). */
+export function scanHost(text: string, start: number, end: number): ScannedHost | EscapeError {
+  if (start >= end) return new ScanError(start, "missing host");
+  if (text.charCodeAt(start) === 0x5b) {
+    const close = text.indexOf("]", start);
+    if (close < 0 || close >= end) return new ScanError(start, "unterminated IPv6 reference");
+    const groups = parseIpv6(text, start + 1, close);
+    if (!Array.isArray(groups)) return groups;
+    return { host: `[${formatIpv6(groups)}]`, kind: "ipv6", end: close + 1 };
+  }
+  // One pass for the extent and two facts that pick the branch (and spare a lower-casing copy).
+  let i = start;
+  let digitsAndDots = true;
+  let upper = false;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) digitsAndDots = false;
+    else if (c >= 0x41 && c <= 0x5a) {
+      digitsAndDots = false;
+      upper = true;
+    } else if (c === 0x2d) digitsAndDots = false;
+    else if (!((c >= 0x30 && c <= 0x39) || c === 0x2e)) break;
+  }
+  if (i === start) return new ScanError(start, "missing host");
+  if (digitsAndDots) {
+    const v4 = scanIpv4(text, start, i);
+    if (v4 === undefined)
+      return new ScanError(start, `'${text.slice(start, i)}' is not a valid IPv4 address`);
+    return { host: v4, kind: "ipv4", end: i };
+  }
+  const bad = checkHostname(text, start, i);
+  if (bad >= 0) return new ScanError(bad, `'${text.slice(start, i)}' is not a valid hostname`);
+  const raw = text.slice(start, i);
+  return { host: upper ? raw.toLowerCase() : raw, kind: "hostname", end: i };
+}
+
+/**
+ * Parses a complete host (no port): hostname, IPv4 address, or IPv6 reference in brackets. With
+ * `allowBareIpv6` an IPv6 address without brackets is accepted too (Via received, RFC 3261 §20.42).
+ */
+export function parseHost(
+  text: string,
+  options: { allowBareIpv6?: boolean } = {},
+): { ok: true; host: string; kind: HostKind } | { ok: false; detail: string; offset: number } {
+  if (options.allowBareIpv6 === true && text.indexOf(":") >= 0 && text.charCodeAt(0) !== 0x5b) {
+    const g = parseIpv6(text, 0, text.length);
+    if (g instanceof ScanError) return { ok: false, offset: g.offset, detail: g.detail };
+    return { ok: true, host: `[${formatIpv6(g)}]`, kind: "ipv6" };
+  }
+  const h = scanHost(text, 0, text.length);
+  if (h instanceof ScanError) return { ok: false, offset: h.offset, detail: h.detail };
+  if (h.end !== text.length) return { ok: false, offset: h.end, detail: "unexpected characters after host" };
+  return { ok: true, host: h.host, kind: h.kind };
+}
+
+/**
+ * RFC 3261 §25.1: hostname = *( domainlabel "." ) toplabel [ "." ]; domainlabel = alphanum /
+ * alphanum *( alphanum / "-" ) alphanum; toplabel starts with ALPHA. RFC 1035 §2.3.4 limits a label to
+ * 63 octets and a name to 253 (without the final dot). Returns -1 when valid, else the offending index.
+ */
+function checkHostname(text: string, start: number, end: number): number {
+  const last = text.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
+  if (last === start || last - start > 253) return start;
+  let labelStart = start;
+  for (let i = start; i <= last; i++) {
+    if (i < last && text.charCodeAt(i) !== 0x2e) continue;
+    const labelLen = i - labelStart;
+    if (labelLen === 0 || labelLen > 63) return labelStart;
+    if (!isAlnum(text.charCodeAt(labelStart))) return labelStart;
+    if (!isAlnum(text.charCodeAt(i - 1))) return i - 1;
+    if (i === last && !isAlpha(text.charCodeAt(labelStart))) return labelStart;
+    labelStart = i + 1;
+  }
+  return -1;
+}
+
+/**
+ * RFC 3261 §25.1 IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0..255.
+ * Returns the address as a 32-bit unsigned number, or -1.
+ */
+function ipv4Value(text: string, start: number, end: number): number {
+  let value = 0;
+  let parts = 0;
+  let i = start;
+  while (parts < 4) {
+    let n = 0;
+    const digitStart = i;
+    while (i < end && i - digitStart < 3 && isDigit(text.charCodeAt(i)))
+      n = n * 10 + text.charCodeAt(i++) - 0x30;
+    if (i === digitStart || n > 255) return -1;
+    value = value * 256 + n;
+    parts++;
+    if (parts < 4) {
+      if (i >= end || text.charCodeAt(i) !== 0x2e) return -1;
+      i++;
+    }
+  }
+  return i === end ? value : -1;
+}
+
+/** Dotted-decimal text of an IPv4 address in text[start,end), leading zeros removed; undefined if invalid. */
+function scanIpv4(text: string, start: number, end: number): string | undefined {
+  const v = ipv4Value(text, start, end);
+  if (v < 0) return undefined;
+  const canonical = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  return canonical.length === end - start ? text.slice(start, end) : canonical;
+}
+
+/** The four octets of a dotted-decimal IPv4 address, or undefined. */
+export function parseIpv4(text: string): number[] | undefined {
+  const v = ipv4Value(text, 0, text.length);
+  return v < 0 ? undefined : [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+}
+
+/**
+ * RFC 3261 §25.1 IPv6address = hexpart [ ":" IPv4address ], read with RFC 4291 §2.2 semantics: eight
+ * 16-bit groups, "::" at most once standing for one or more zero groups. Returns the eight groups.
+ */
+export function parseIpv6(text: string, start: number, end: number): number[] | EscapeError {
+  const bad = (detail: string): EscapeError =>
+    new ScanError(start, `IPv6 address '${text.slice(start, Math.min(end, start + 64))}': ${detail}`);
+  if (end <= start || end - start > 45) return bad("bad length");
+  const groups: number[] = [];
+  let gap = -1;
+  let i = start;
+  if (text.charCodeAt(i) === 0x3a) {
+    if (text.charCodeAt(i + 1) !== 0x3a) return bad("leading ':'");
+    gap = 0;
+    i += 2;
+  }
+  while (i < end) {
+    const g = scanIpv6Group(text, i, end, groups);
+    if (g < 0) return bad("malformed group");
+    i = g;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 0x3a) return bad("malformed group");
+    i++;
+    if (i < end && text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return bad("'::' used twice");
+      gap = groups.length;
+      i++;
+    } else if (i === end) return bad("trailing ':'");
+  }
+  return expandIpv6(groups, gap) ?? bad("wrong number of groups");
+}
+
+/** One hex4 group (or a final dotted IPv4 address, two groups) at i; returns the index after it or -1. */
+function scanIpv6Group(text: string, i: number, end: number, groups: number[]): number {
+  let v = 0;
+  let j = i;
+  while (j < end && j - i < 4) {
+    const d = hexValue(text.charCodeAt(j));
+    if (d < 0) break;
+    v = v * 16 + d;
+    j++;
+  }
+  if (j < end && text.charCodeAt(j) === 0x2e) {
+    const v4 = ipv4Value(text, i, end);
+    if (v4 < 0) return -1;
+    groups.push(v4 >>> 16, v4 & 0xffff);
+    return end;
+  }
+  if (j === i) return -1;
+  groups.push(v);
+  return j;
+}
+
+/** Eight groups from the groups seen and the position of "::" (-1 when absent). */
+function expandIpv6(groups: number[], gap: number): number[] | undefined {
+  if (gap < 0) return groups.length === 8 ? groups : undefined;
+  if (groups.length > 7) return undefined;
+  const out = groups.slice(0, gap);
+  for (let k = groups.length; k < 8; k++) out.push(0);
+  for (let k = gap; k < groups.length; k++) out.push(groups[k]!);
+  return out;
+}
+
+/** RFC 5952 §4 text form: lower-case, no leading zeros, longest zero run (≥ 2) as "::"; §5 for v4-mapped. */
+export function formatIpv6(g: readonly number[]): string {
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return hexGroups(g, 0, 8);
+  return `${hexGroups(g, 0, bestStart)}::${hexGroups(g, bestStart + bestLen, 8)}`;
+}
+
+function hexGroups(g: readonly number[], from: number, to: number): string {
+  let out = "";
+  for (let k = from; k < to; k++) out += (k > from ? ":" : "") + g[k]!.toString(16);
+  return out;
+}
+
+/** uri-parameters = *( ";" uri-parameter ) (RFC 3261 §19.1.1, §25.1) */
+function parseUriParams(
+  text: string,
+  start: number,
+  end: number,
+): { params: UriParam[]; end: number } | EscapeError {
+  const params: UriParam[] = [];
+  const seen = new Set<string>();
+  let i = start;
+  while (i < end && text.charCodeAt(i) === 0x3b) {
+    const nameStart = i + 1;
+    let j = nameStart;
+    while (j < end && isParamChar(text.charCodeAt(j))) j++;
+    if (j === nameStart) return new ScanError(nameStart, "empty uri-parameter name");
+    const name = decodeComponent(text, nameStart, j, UNRESERVED | PARAM_UNRESERVED);
+    if (name instanceof ScanError) return name;
+    let value: string | null = null;
+    if (j < end && text.charCodeAt(j) === 0x3d) {
+      const vStart = j + 1;
+      j = vStart;
+      while (j < end && isParamChar(text.charCodeAt(j))) j++;
+      if (j === vStart) return new ScanError(vStart, "empty uri-parameter value after '='");
+      const v = decodeComponent(text, vStart, j, UNRESERVED | PARAM_UNRESERVED);
+      if (v instanceof ScanError) return v;
+      value = v.value;
+    }
+    const p = checkUriParam(name.value.toLowerCase(), value, nameStart, seen);
+    if (p instanceof ScanError) return p;
+    params.push(p.param);
+    i = j;
+  }
+  return { params, end: i };
+}
+
+/** paramchar = param-unreserved / unreserved / escaped; the escape itself is checked by decodeComponent. */
+function isParamChar(c: number): boolean {
+  return c === 0x25 || hasClass(c, UNRESERVED | PARAM_UNRESERVED);
+}
+
+/**
+ * RFC 3261 §19.1.1 / §25.1 typed uri-parameters: transport, user and method are tokens, ttl is 0..255,
+ * maddr is a host, lr has no value in the ABNF (a value is tolerated as other-param). A parameter named
+ * twice is refused: the meaning of `;transport=tcp;transport=udp` is undefined and differs between stacks.
+ */
+function checkUriParam(
+  name: string,
+  value: string | null,
+  offset: number,
+  seen: Set<string>,
+): { param: UriParam } | EscapeError {
+  // A Set, not a scan of the list: an 8 KiB URI can carry thousands of parameters.
+  if (seen.has(name)) return new ScanError(offset, `uri-parameter '${name}' repeated`);
+  seen.add(name);
+  const needValue = name === "transport" || name === "user" || name === "method" || name === "ttl";
+  if ((needValue || name === "maddr") && value === null) {
+    return new ScanError(offset, `uri-parameter '${name}' needs a value`);
+  }
+  if (needValue && name !== "ttl" && !isTokenString(value!)) {
+    return new ScanError(offset, `uri-parameter '${name}' is not a token`);
+  }
+  if (name === "ttl" && parseTtl(value!) === undefined) return new ScanError(offset, "ttl not in 0..255");
+  if (name === "maddr") {
+    const h = parseHost(value!);
+    if (!h.ok) return new ScanError(offset, `maddr: ${h.detail}`);
+  }
+  return { param: [name, value] };
+}
+
+/** RFC 3261 §25.1 ttl = 1*3DIGIT ; 0 to 255 */
+export function parseTtl(v: string): number | undefined {
+  if (v.length < 1 || v.length > 3) return undefined;
+  for (let i = 0; i < v.length; i++) if (!isDigit(v.charCodeAt(i))) return undefined;
+  const n = Number(v);
+  return n <= 255 ? n : undefined;
+}
+
+/** RFC 3261 §25.1 token characters (alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"). */
+function isTokenString(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (!(isAlnum(c) || "-.!%*_+`'~".indexOf(v[i]!) >= 0)) return false;
+  }
+  return true;
+}
+
+/** headers = "?" header *( "&" header ); header = hname "=" hvalue (RFC 3261 §19.1.1, §25.1) */
+function parseUriHeaders(
+  text: string,
+  start: number,
+  end: number,
+): { headers: UriHeader[]; end: number } | EscapeError {
+  const headers: UriHeader[] = [];
+  if (start >= end || text.charCodeAt(start) !== 0x3f) return { headers, end: start };
+  let i = start;
+  do {
+    const nameStart = i + 1;
+    let j = nameStart;
+    while (j < end && isHnvChar(text.charCodeAt(j))) j++;
+    if (j === nameStart) return new ScanError(nameStart, "empty URI header name");
+    if (j >= end || text.charCodeAt(j) !== 0x3d) return new ScanError(j, "URI header without '='");
+    const name = decodeComponent(text, nameStart, j, UNRESERVED | HNV_UNRESERVED);
+    if (name instanceof ScanError) return name;
+    const vStart = j + 1;
+    j = vStart;
+    while (j < end && isHnvChar(text.charCodeAt(j))) j++;
+    const value = decodeComponent(text, vStart, j, UNRESERVED | HNV_UNRESERVED);
+    if (value instanceof ScanError) return value;
+    headers.push([name.value, value.value]);
+    i = j;
+  } while (i < end && text.charCodeAt(i) === 0x26);
+  return { headers, end: i };
+}
+
+function isHnvChar(c: number): boolean {
+  return c === 0x25 || hasClass(c, UNRESERVED | HNV_UNRESERVED);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Comparison (RFC 3261 §19.1.4)
+
+/** Parameters that never match when present in only one of the two URIs (RFC 3261 §19.1.4). */
+const MUST_MATCH_PARAMS: ReadonlySet<string> = new Set(["user", "ttl", "method", "maddr", "transport"]);
+
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (isSipUri(a)) return isSipUri(b) && sipUriEquals(a, b);
+  if (isTelUri(a)) return isTelUri(b) && telUriEquals(a, b);
+  if (isSipUri(b) || isTelUri(b)) return false;
+  // absoluteURI: RFC 3261 defines no rule; scheme case-insensitive (RFC 3986 §3.1), the rest exact.
+  return a.scheme.toLowerCase() === b.scheme.toLowerCase() && a.opaque === b.opaque;
+}
+
+/**
+ * RFC 3261 §19.1.4: SIP and SIPS never equal; userinfo case-sensitive (escapes of unreserved characters
+ * equal their literal form, other escapes do not); host, port, parameter names and values
+ * case-insensitive; a missing port never equals an explicit one; parameter and header order ignored.
+ */
+export function sipUriEquals(a: SipUri, b: SipUri): boolean {
+  if (a.scheme !== b.scheme) return false;
+  if (canonicalUser(a) !== canonicalUser(b)) return false;
+  if (canonicalPassword(a) !== canonicalPassword(b)) return false;
+  if (!hostEquals(a, b)) return false;
+  if (a.port !== b.port) return false;
+  return paramsEqual(a.params, b.params) && headersEqual(a.headers, b.headers);
+}
+
+function hostEquals(a: SipUri, b: SipUri): boolean {
+  // RFC 3261 §19.1.4: an IP address never equals a host name, even one that resolves to it.
+  return a.hostKind === b.hostKind && normalizedHost(a.host) === normalizedHost(b.host);
+}
+
+/** Host as the parser would store it; tolerates hand-built URIs with upper case or IPv6 in long form. */
+function normalizedHost(host: string): string {
+  const h = parseHost(host);
+  return h.ok ? h.host : host.toLowerCase();
+}
+
+function paramsEqual(a: ReadonlyArray<UriParam>, b: ReadonlyArray<UriParam>): boolean {
+  const ma = paramMap(a);
+  const mb = paramMap(b);
+  for (const [name, value] of ma) {
+    if (!mb.has(name)) {
+      if (MUST_MATCH_PARAMS.has(name)) return false;
+      continue;
+    }
+    if (!paramValueEquals(name, value, mb.get(name)!)) return false;
+  }
+  for (const name of mb.keys()) if (MUST_MATCH_PARAMS.has(name) && !ma.has(name)) return false;
+  return true;
+}
+
+/** Lower-cased name → first value; linear, so comparing two large parameter lists stays linear. */
+function paramMap(params: ReadonlyArray<UriParam>): Map<string, string | null> {
+  const m = new Map<string, string | null>();
+  for (const [name, value] of params) {
+    const lower = name.toLowerCase();
+    if (!m.has(lower)) m.set(lower, value);
+  }
+  return m;
+}
+
+function findParam(params: ReadonlyArray<UriParam>, name: string): UriParam | undefined {
+  const lower = name.toLowerCase();
+  for (const p of params) if (p[0].toLowerCase() === lower) return p;
+  return undefined;
+}
+
+function paramValueEquals(name: string, a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (name === "ttl") return parseTtl(a) !== undefined && parseTtl(a) === parseTtl(b);
+  if (name === "maddr") return normalizedHost(a) === normalizedHost(b);
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * RFC 3261 §19.1.4: "Any present header component MUST be present in both URIs and match". Header names
+ * compare case-insensitively; values exactly after decoding (their per-header rules in §20 are at least
+ * this strict for the headers that appear in URIs: Subject, Route, Priority, ...). Repeated names compare
+ * in order.
+ */
+function headersEqual(a: ReadonlyArray<UriHeader>, b: ReadonlyArray<UriHeader>): boolean {
+  if (a.length !== b.length) return false;
+  const key = (h: ReadonlyArray<UriHeader>): string[] =>
+    h
+      .map(([n, v], idx) => [n.toLowerCase(), v, idx] as const)
+      .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[2] - y[2]))
+      .map(([n, v]) => `${n}\u0000${v}`);
+  const ka = key(a);
+  const kb = key(b);
+  return ka.every((v, i) => v === kb[i]);
+}
+
+function canonicalUser(u: SipUri): string | undefined {
+  if (u.user === undefined) return undefined;
+  if (u.userEscaped !== undefined && unescapeCanonical(u.userEscaped) === u.user) return u.userEscaped;
+  return escapeComponent(u.user, UNRESERVED | USER_UNRESERVED);
+}
+
+function canonicalPassword(u: SipUri): string | undefined {
+  if (u.password === undefined) return undefined;
+  if (u.passwordEscaped !== undefined && unescapeCanonical(u.passwordEscaped) === u.password) {
+    return u.passwordEscaped;
+  }
+  return escapeComponent(u.password, UNRESERVED | PASSWORD_EXTRA);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Serialization
+
+/**
+ * Canonical text: scheme lower-case, userinfo in its canonical escaped form, host as stored (lower-case,
+ * IPv6 per RFC 5952), port as a number, parameters and headers in their original order with names
+ * lower-cased (parameters) and every character outside the component's literal set %-escaped.
+ */
+export function formatUri(uri: Uri): string {
+  if (isSipUri(uri)) return formatSipUri(uri);
+  if (isTelUri(uri)) return formatTelUri(uri);
+  return `${uri.scheme.toLowerCase()}:${uri.opaque}`;
+}
+
+function formatSipUri(uri: SipUri): string {
+  let out = uri.scheme + ":";
+  const user = canonicalUser(uri);
+  if (user !== undefined) {
+    out += user;
+    const password = canonicalPassword(uri);
+    if (password !== undefined) out += ":" + password;
+    out += "@";
+  }
+  out += normalizedHost(uri.host);
+  if (uri.port !== undefined) out += ":" + String(uri.port);
+  for (const [name, value] of uri.params) {
+    out += ";" + escapeComponent(name.toLowerCase(), UNRESERVED | PARAM_UNRESERVED);
+    if (value !== null) out += "=" + escapeComponent(value, UNRESERVED | PARAM_UNRESERVED);
+  }
+  uri.headers.forEach(([name, value], i) => {
+    out += (i === 0 ? "?" : "&") + escapeComponent(name, UNRESERVED | HNV_UNRESERVED);
+    out += "=" + escapeComponent(value, UNRESERVED | HNV_UNRESERVED);
+  });
+  return out;
+}
+
+/** First value of a uri-parameter by (case-insensitive) name; null for a parameter without value. */
+export function getUriParam(uri: SipUri | TelUri, name: string): string | null | undefined {
+  const p = findParam(uri.params, name);
+  return p === undefined ? undefined : p[1];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// tel URIs (RFC 3966 §3)
+
+/** RFC 3966 §3 visual-separator = "-" / "." / "(" / ")" */
+function isVisualSeparator(c: number): boolean {
+  return c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29;
+}
+
+/**
+ * telephone-subscriber = global-number / local-number (RFC 3966 §3). A local-number MUST carry
+ * phone-context (RFC 3966 §5.1.5); a global-number must not.
+ */
+function parseTelUri(text: string, start: number): TelUri | EscapeError {
+  const end = text.length;
+  const global = text.charCodeAt(start) === 0x2b;
+  const n = global ? scanGlobalDigits(text, start, end) : scanLocalDigits(text, start, end);
+  if (n instanceof ScanError) return n;
+  const params = parseTelParams(text, n.end, end);
+  if (params instanceof ScanError) return params;
+  const hasContext = params.some(([name]) => name === "phone-context");
+  if (!global && !hasContext) return new ScanError(start, "local tel number without phone-context");
+  if (global && hasContext) return new ScanError(start, "global tel number with phone-context");
+  return { scheme: "tel", number: n.number, global, params };
+}
+
+/** global-number-digits = "+" *phonedigit DIGIT *phonedigit */
+function scanGlobalDigits(
+  text: string,
+  start: number,
+  end: number,
+): { number: string; end: number } | EscapeError {
+  let i = start + 1;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (!isVisualSeparator(c)) break;
+  }
+  if (digits === 0) return new ScanError(start, "global tel number without digits");
+  return { number: text.slice(start, i), end: i };
+}
+
+/** local-number-digits = *phonedigit-hex (HEXDIG / "*" / "#") *phonedigit-hex; "#" may come as %23. */
+function scanLocalDigits(
+  text: string,
+  start: number,
+  end: number,
+): { number: string; end: number } | EscapeError {
+  let i = start;
+  let digits = 0;
+  let number = "";
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 && text.slice(i, i + 3).toUpperCase() === "%23") {
+      number += "#";
+      digits++;
+      i += 3;
+      continue;
+    }
+    if (hexValue(c) >= 0 || c === 0x2a || c === 0x23) digits++;
+    else if (!isVisualSeparator(c)) break;
+    number += text[i];
+    i++;
+  }
+  if (digits === 0) return new ScanError(start, "tel number without digits");
+  return { number, end: i };
+}
+
+/** par = parameter / extension / isdn-subaddress; parameter = ";" pname ["=" pvalue] (RFC 3966 §3) */
+function parseTelParams(text: string, start: number, end: number): UriParam[] | EscapeError {
+  const params: UriParam[] = [];
+  const seen = new Set<string>();
+  let i = start;
+  while (i < end) {
+    if (text.charCodeAt(i) !== 0x3b)
+      return new ScanError(i, `unexpected ${describeChar(text.charCodeAt(i))}`);
+    const nameStart = i + 1;
+    let j = nameStart;
+    while (j < end && (isAlnum(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)) j++;
+    if (j === nameStart) return new ScanError(nameStart, "empty tel parameter name");
+    const name = text.slice(nameStart, j).toLowerCase();
+    let value: string | null = null;
+    if (j < end && text.charCodeAt(j) === 0x3d) {
+      const vStart = j + 1;
+      j = vStart;
+      while (j < end && isParamChar(text.charCodeAt(j))) j++;
+      if (j === vStart) return new ScanError(vStart, "empty tel parameter value");
+      const v = decodeComponent(text, vStart, j, UNRESERVED | PARAM_UNRESERVED);
+      if (v instanceof ScanError) return v;
+      value = v.value;
+    }
+    const bad = checkTelParam(name, value, seen);
+    if (bad !== undefined) return new ScanError(nameStart, bad);
+    params.push([name, value]);
+    i = j;
+  }
+  return params;
+}
+
+/** RFC 3966 §3: ext = 1*phonedigit, isub = 1*uric, phone-context = domainname / global-number-digits. */
+function checkTelParam(name: string, value: string | null, seen: Set<string>): string | undefined {
+  if (seen.has(name)) return `tel parameter '${name}' repeated`;
+  seen.add(name);
+  const typed = name === "ext" || name === "isub" || name === "phone-context";
+  if (typed && value === null) return `tel parameter '${name}' needs a value`;
+  if (name === "ext" && !isPhoneDigits(value!)) return "ext is not a phone number";
+  if (name === "phone-context" && !isPhoneContext(value!))
+    return "phone-context is neither a domain nor +digits";
+  return undefined;
+}
+
+function isPhoneDigits(v: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (!isVisualSeparator(c)) return false;
+  }
+  return digits > 0;
+}
+
+function isPhoneContext(v: string): boolean {
+  if (v.charCodeAt(0) === 0x2b) return isPhoneDigits(v.slice(1));
+  return checkHostname(v, 0, v.length) < 0;
+}
+
+/** Digits without visual separators, upper-case hex (RFC 3966 §4: separators carry no information). */
+function telDigits(v: string): string {
+  let out = "";
+  for (let i = 0; i < v.length; i++) if (!isVisualSeparator(v.charCodeAt(i))) out += v[i];
+  return out.toUpperCase();
+}
+
+/**
+ * RFC 3966 §4: both global or both local; digits equal without visual separators; phone-context
+ * compared as a host name or as digits; same parameter names on both sides; comparison case-insensitive.
+ */
+function telUriEquals(a: TelUri, b: TelUri): boolean {
+  if (a.global !== b.global || telDigits(a.number) !== telDigits(b.number)) return false;
+  const ma = paramMap(a.params);
+  const mb = paramMap(b.params);
+  if (ma.size !== mb.size) return false;
+  for (const [name, value] of ma) {
+    if (!mb.has(name)) return false;
+    const other = mb.get(name)!;
+    if (value === null || other === null) {
+      if (value !== other) return false;
+      continue;
+    }
+    if (!telParamValueEquals(name, value, other)) return false;
+  }
+  return true;
+}
+
+function telParamValueEquals(name: string, a: string, b: string): boolean {
+  if (name === "phone-context" || name === "ext") {
+    const digitsLike = (v: string): boolean => v.startsWith("+") || isPhoneDigits(v);
+    if (digitsLike(a) && digitsLike(b)) return telDigits(a) === telDigits(b);
+  }
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * Canonical tel text: digits without visual separators, "#" as %23, then isub/ext, phone-context and the
+ * other parameters in lexical order (the order RFC 3966 §3 asks of generators).
+ */
+function formatTelUri(uri: TelUri): string {
+  let out = "tel:" + telDigits(uri.number).replace(/#/g, "%23");
+  const rank = (n: string): number => (n === "isub" || n === "ext" ? 0 : n === "phone-context" ? 1 : 2);
+  const sorted = [...uri.params]
+    .map(([n, v]) => [n.toLowerCase(), v] as const)
+    .sort((x, y) => rank(x[0]) - rank(y[0]) || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  for (const [name, value] of sorted) {
+    out += ";" + name;
+    if (value !== null) out += "=" + escapeComponent(value, UNRESERVED | PARAM_UNRESERVED);
+  }
+  return out;
+}

@@ -1,0 +1,277 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { isStarContact, isQvalue, parseNameAddr, type NameAddr } from "../../../src/sip/name-addr.js";
+import { formatUri, isSipUri, uriEquals, parseUri } from "../../../src/sip/uri.js";
+import { quote } from "../../../src/sip/params.js";
+
+function ok(text: string, options?: Parameters<typeof parseNameAddr>[1]): NameAddr {
+  const r = parseNameAddr(text, options);
+  if (!r.ok) assert.fail(`${JSON.stringify(text)}: ${r.code} ${r.detail} at ${r.offset}`);
+  return r.value;
+}
+
+describe("parseNameAddr: accepted forms (RFC 3261 §20.10, §25.1)", () => {
+  const cases: Array<[string, Partial<NameAddr> & { uri?: string }]> = [
+    [
+      "<sip:alice@atlanta.com>",
+      { form: "name-addr", uriText: "sip:alice@atlanta.com", displayName: undefined },
+    ],
+    ['"Alice" <sip:alice@atlanta.com>;tag=1928301774', { displayName: "Alice", tag: "1928301774" }],
+    ['"" <sip:a@b>', { displayName: "" }],
+    ["Bob <sips:bob@biloxi.com> ;tag=a48s", { displayName: "Bob", tag: "a48s" }],
+    ["Anonymous Coward  \t<sip:c@d>", { displayName: "Anonymous Coward" }],
+    [
+      "sip:alice@atlanta.com;tag=88sja8x",
+      { form: "addr-spec", uriText: "sip:alice@atlanta.com", tag: "88sja8x" },
+    ],
+    ["  sip:a@b  ", { form: "addr-spec", uriText: "sip:a@b" }],
+    ["<tel:+1-201-555-0123>;tag=x", { uriText: "tel:+1-201-555-0123", tag: "x" }],
+    ['"\\"quoted\\" \\\\ name" <sip:a@b>', { displayName: '"quoted" \\ name' }],
+    ['"caf\u00c3\u00a9 \u00e2\u0082\u00ac" <sip:a@b>', { displayName: "caf\u00c3\u00a9 \u00e2\u0082\u00ac" }],
+    ['"folded\r\n name" <sip:a@b>', { displayName: "folded name" }],
+    [
+      "<sip:a@b>;Expires=60;Q=0.5",
+      {
+        params: [
+          ["expires", "60"],
+          ["q", "0.5"],
+        ],
+      },
+    ],
+    [
+      '<sip:a@b>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"',
+      {
+        params: [["+sip.instance", '"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"']],
+      },
+    ],
+    [
+      "<sip:a@b>;received=[2001:db8::1];x",
+      {
+        params: [
+          ["received", "[2001:db8::1]"],
+          ["x", null],
+        ],
+      },
+    ],
+  ];
+  for (const [text, expected] of cases) {
+    it(`parses ${JSON.stringify(text)}`, () => {
+      const v = ok(text);
+      for (const [k, e] of Object.entries(expected)) {
+        assert.deepEqual((v as unknown as Record<string, unknown>)[k], e, `field ${k}`);
+      }
+    });
+  }
+
+  it("the URI object equals parseUri of uriText", () => {
+    const v = ok('"A" <sip:%61lice@AtLanTa.com;transport=tcp>;tag=1');
+    const u = parseUri(v.uriText);
+    assert.ok(u.ok && uriEquals(u.uri, v.uri));
+    assert.equal(formatUri(v.uri), "sip:alice@atlanta.com;transport=tcp");
+  });
+});
+
+describe("parseNameAddr: RFC 4475 header values", () => {
+  it("wsinv (§3.1.1.1): folded LWS around ';' and '=', escaped quotes in the display name", () => {
+    const to = ok(" \r\n sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n");
+    assert.equal(to.form, "addr-spec");
+    assert.equal(to.tag, "1918181833n");
+    const from = ok('"J Rosenberg \\\\\\""       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8');
+    assert.equal(from.displayName, 'J Rosenberg \\"');
+    assert.equal(from.tag, "98asjd8");
+  });
+
+  it("intmeth (§3.1.1.2): control characters as quoted-pairs; token display names; odd tokens", () => {
+    const to = ok(
+      '"BEL:\\\u0007 NUL:\\\u0000 DEL:\\\u007f" <sip:1_unusual.URI~(to-be!sure)&isn\'t+it$/crazy?,/;;*@example.com>',
+    );
+    assert.equal(to.displayName, "BEL:\u0007 NUL:\u0000 DEL:\u007f");
+    assert.ok(isSipUri(to.uri) && to.uri.user === "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
+    const from = ok(
+      "token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"\u00d1\u0080\u00d0\u00b0\";tag=_token~1'+`*%!-.",
+    );
+    assert.equal(from.displayName, "token1~` token2'+_ token3*%!.-");
+    assert.equal(from.tag, "_token~1'+`*%!-.");
+    assert.deepEqual(from.params[0], ["fromparam''~+*_!.-%", '"\u00d1\u0080\u00d0\u00b0"']);
+  });
+
+  it("esc01 (§3.1.1.3): escaped contact URI parameters stay URI parameters", () => {
+    const c = ok("\r\n  <sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31>", { contact: true });
+    assert.ok(isSipUri(c.uri));
+    assert.deepEqual(c.uri.params, [
+      ["lr", null],
+      ["name", "value%41"],
+    ]);
+    assert.deepEqual(c.params, []);
+  });
+
+  it("lwsdisp (§3.1.1.6): token display name directly before '<'", () => {
+    const v = ok("caller<sip:caller@example.com>;tag=323");
+    assert.equal(v.displayName, "caller");
+    assert.equal(v.tag, "323");
+  });
+
+  it("longreq (§3.1.1.7): long display name and many long URI parameters", () => {
+    const name = "I have a user name of " + "extreme".repeat(10) + " proportion";
+    const v = ok(
+      `"${name}"<sip:user@example.com:6000;unknownparam1=${"long".repeat(20)}value;${"name".repeat(25)}=shortvalue;${"long".repeat(24)}ParameterNameWithNoValue>`,
+    );
+    assert.equal(v.displayName, name);
+    assert.ok(isSipUri(v.uri) && v.uri.port === 6000 && v.uri.params.length === 3);
+  });
+
+  it("cparam01 (§3.3.12): in addr-spec form ';unknownparam' is a header parameter", () => {
+    const v = ok("sip:+19725552222@gw1.example.net;unknownparam", { contact: true });
+    assert.equal(v.form, "addr-spec");
+    assert.ok(isSipUri(v.uri));
+    assert.deepEqual(v.uri.params, []);
+    assert.deepEqual(v.params, [["unknownparam", null]]);
+  });
+
+  it("cparam02 (§3.3.13): inside '<>' it is a URI parameter", () => {
+    const v = ok("<sip:+19725552222@gw1.example.net;unknownparam>", { contact: true });
+    assert.ok(isSipUri(v.uri));
+    assert.deepEqual(v.uri.params, [["unknownparam", null]]);
+    assert.deepEqual(v.params, []);
+  });
+
+  it("regescrt (§3.3.14): escaped Route header inside '<>' is accepted and kept", () => {
+    const v = ok("<sip:user@example.com?Route=%3Csip:sip.example.com%3E>", { contact: true });
+    assert.ok(isSipUri(v.uri));
+    assert.deepEqual(v.uri.headers, [["Route", "<sip:sip.example.com>"]]);
+  });
+
+  it("unksm2 (§3.3.4): non-SIP schemes in To, From and Contact", () => {
+    assert.equal(ok("isbn:2983792873").uri.scheme, "isbn");
+    assert.equal(ok("<http://www.example.com>;tag=3234233").tag, "3234233");
+    assert.equal(ok("<name:John_Smith>", { contact: true }).uri.scheme, "name");
+  });
+
+  it("mpart01 / esc02: quoted display name with '%' that is not an escape", () => {
+    assert.equal(ok('"%Z%45" <sip:resource@example.com>').displayName, "%Z%45");
+  });
+
+  const refused: Array<[string, string, number, string]> = [
+    ['"Mr. J. User <sip:j.user@example.com>', "bad-name-addr", 0, "quotbal §3.1.2.6"],
+    ['"Watson, Thomas" < sip:t.watson@example.org >', "bad-uri", 18, "badaspec §3.1.2.14"],
+    ["Bell", "bad-uri", 4, "baddn §3.1.2.15 (first half after comma split)"],
+    ['"Joe" <sip:joe@example.org>;;;;', "bad-name-addr", 28, "badinv01 §3.1.2.1"],
+    ["sip:user@example.com?Route=%3Csip:sip.example.com%3E", "bad-name-addr", 20, "regbadct §3.1.2.13"],
+    ["<sip:a@b", "bad-name-addr", 0, "missing '>'"],
+    ["sip:a@b>", "bad-uri", 7, "stray '>'"],
+    ["<sip:a@b> junk", "bad-name-addr", 10, "text after the address"],
+    ["<sip:a@b>;tag=1;tag=2", "bad-name-addr", 9, "tag twice"],
+    ['<sip:a@b>;tag="x"', "bad-name-addr", 9, "quoted tag"],
+    ["<sip:a@b>;tag", "bad-name-addr", 9, "tag without value"],
+    ["<sip:a@b>;tag=", "bad-name-addr", 14, "empty value"],
+    ["", "bad-name-addr", 0, "empty"],
+    ["   ", "bad-name-addr", 3, "only white space"],
+    ['"a" sip:a@b', "bad-name-addr", 4, "quoted name without '<'"],
+    ['"a\\\r\n" <sip:a@b>', "bad-name-addr", 2, "quoted-pair of CR"],
+    ['"a\u0001" <sip:a@b>', "bad-name-addr", 2, "control character in quoted string"],
+    ['<sip:a@b>;x="open', "bad-name-addr", 12, "unterminated quoted param value"],
+    ["<sip:a@b>;x=[::1", "bad-name-addr", 12, "unterminated IPv6 param value"],
+    ["Al,ice <sip:a@b>", "bad-name-addr", 2, "comma in token display name"],
+    ["sip:a@b,sip:c@d", "bad-name-addr", 7, "two addr-specs"],
+  ];
+  for (const [text, code, offset, why] of refused) {
+    it(`refuses ${JSON.stringify(text)} (${why})`, () => {
+      const r = parseNameAddr(text);
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.equal(r.code, code, r.detail);
+      assert.equal(r.offset, offset, r.detail);
+    });
+  }
+});
+
+describe("parseNameAddr: options", () => {
+  it("requireNameAddr refuses addr-spec (Route, Record-Route: RFC 3261 §20.30, §20.34)", () => {
+    assert.equal(parseNameAddr("sip:p1.example.com;lr", { requireNameAddr: true }).ok, false);
+    const v = ok("<sip:p1.example.com;lr>", { requireNameAddr: true });
+    assert.ok(isSipUri(v.uri));
+    assert.deepEqual(v.uri.params, [["lr", null]]);
+  });
+
+  const contact: Array<[string, boolean]> = [
+    ["<sip:a@b>;q=0", true],
+    ["<sip:a@b>;q=0.7", true],
+    ["<sip:a@b>;q=0.123", true],
+    ["<sip:a@b>;q=1.000", true],
+    ["<sip:a@b>;q=1.001", false],
+    ["<sip:a@b>;q=0.1234", false],
+    ["<sip:a@b>;q=2", false],
+    ["<sip:a@b>;q", false],
+    ["<sip:a@b>;expires=0", true],
+    ["<sip:a@b>;expires=4294967295", true],
+    ["<sip:a@b>;expires=4294967296", false],
+    ["<sip:a@b>;expires=-1", false],
+    ["<sip:a@b>;expires=3600;expires=60", false],
+  ];
+  for (const [text, valid] of contact) {
+    it(`contact: ${text} ${valid ? "accepted" : "refused"}`, () => {
+      assert.equal(parseNameAddr(text, { contact: true }).ok, valid);
+    });
+  }
+
+  it("without the contact option q and expires are generic parameters", () => {
+    assert.equal(parseNameAddr("<sip:a@b>;q=2;expires=x").ok, true);
+  });
+
+  it("scalar02 (§3.1.2.4): contact expires beyond 2^32-1 is refused", () => {
+    assert.equal(
+      parseNameAddr("<sip:user@host129.example.com>;expires=280297596632815", { contact: true }).ok,
+      false,
+    );
+  });
+});
+
+describe("helpers", () => {
+  it("isStarContact", () => {
+    assert.ok(isStarContact("*"));
+    assert.ok(isStarContact("  *\t"));
+    assert.equal(isStarContact("*;expires=0"), false);
+    assert.equal(isStarContact("<*>"), false);
+    assert.equal(isStarContact(""), false);
+  });
+  it("isQvalue", () => {
+    assert.ok(isQvalue("0.") && isQvalue("1.") && isQvalue("0.999"));
+    assert.ok(!isQvalue(".5") && !isQvalue("01") && !isQvalue(""));
+  });
+  it("contact expires: leading zeros allowed, exponents and signs not", () => {
+    assert.equal(parseNameAddr("<sip:a@b>;expires=007", { contact: true }).ok, true);
+    assert.equal(parseNameAddr("<sip:a@b>;expires=1e3", { contact: true }).ok, false);
+    assert.equal(parseNameAddr("<sip:a@b>;expires=+1", { contact: true }).ok, false);
+  });
+});
+
+describe("properties (fast-check)", () => {
+  it("a quoted display name round-trips through quote() for any text", () => {
+    const text = fc.string({ unit: fc.constantFrom(...'ab \\"<>;,=é\t'.split("")), maxLength: 20 });
+    fc.assert(
+      fc.property(text, fc.constantFrom("", ";tag=x", " ; tag = y"), (name, params) => {
+        const v = ok(`${quote(name)} <sip:a@example.com>${params}`);
+        assert.equal(v.displayName, name);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("arbitrary text never throws; refusals carry an in-range offset", () => {
+    const alphabet = fc.constantFrom(...'<>"\\;=, \r\n\tsip:a@b.c[]%*'.split(""));
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }).map((a) => a.join("")),
+        (text) => {
+          for (const opts of [{}, { contact: true }, { requireNameAddr: true }]) {
+            const r = parseNameAddr(text, opts);
+            if (!r.ok)
+              assert.ok(r.offset >= 0 && r.offset <= text.length, `${JSON.stringify(text)} ${r.offset}`);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
