@@ -80,6 +80,15 @@ export const CHAIN_LIMITS = { maxIntermediates: 32, maxAnchors: 10_000 } as cons
 
 /** Validates `input.leaf` per RFC 5280 §6.1; see the module comment for the choices made. Never throws. */
 export function validateChain(input: ChainInput): ChainResult {
+  try {
+    return validate(input);
+  } catch (err) {
+    // node:crypto throws for keys or algorithms OpenSSL cannot handle; that certificate cannot be validated.
+    return fail("malformed-certificate", `certificate cannot be processed: ${(err as Error).message}`);
+  }
+}
+
+function validate(input: ChainInput): ChainResult {
   if (
     input.intermediates.length > CHAIN_LIMITS.maxIntermediates ||
     input.anchors.length > CHAIN_LIMITS.maxAnchors
@@ -171,10 +180,9 @@ function checkCertificate(path: CandidatePath, depth: number, input: ChainInput,
 // §6.1.3 (a)(1): the signature verifies with the working public key (the issuer's, or the bare anchor key).
 function checkSignature(path: CandidatePath, depth: number): Step {
   const cert = path.certs[depth] as ParsedCert;
-  const key = issuerKey(path, depth);
   let good = false;
   try {
-    good = cert.x509.verify(key);
+    good = cert.x509.verify(issuerKey(path, depth));
   } catch {
     good = false;
   }

@@ -12,3 +12,4 @@ export { readSubjectAltNames, type SubjectAltNames } from "./san.js";
 export { DerError, subjectPublicKeyInfoDer } from "./der.js";
 export * from "./chain.js";
 export { CrlParseError, checkRevocation, type RevocationVerdict, type RevokedEntry } from "./crl.js";
+export * from "./ocsp.js";

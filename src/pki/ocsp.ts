@@ -23,7 +23,8 @@
 import { createHash, type X509Certificate } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { DerError } from "./der.js";
+import { DerError, readChildren, readElement } from "./der.js";
+import { decodeOid } from "./extensions.js";
 import { octetString } from "./der-writer.js";
 import { readExtendedKeyUsage } from "./eku.js";
 import { parseCert } from "./parsed-cert.js";
@@ -205,6 +206,19 @@ function delegationProblem(
   return undefined;
 }
 
+// The signatureAlgorithm is outside the signed data: only RSASSA-PSS may carry parameters; the others have
+// none or NULL (RFC 4055 §5, RFC 5758 §3.2, RFC 8410 §3), so nothing unsigned can ride along.
+function unexpectedParameters(algorithmDer: Buffer): string | undefined {
+  const [algOid, params, ...more] = readChildren(readElement(algorithmDer).value);
+  if (!algOid || algOid.tag !== 0x06) return "signatureAlgorithm has no OID";
+  if (more.length > 0) return "signatureAlgorithm has extra fields";
+  if (!params || decodeOid(algOid.value) === OID_RSASSA_PSS) return undefined;
+  if (params.tag === 0x05 && params.value.length === 0) return undefined;
+  return "signatureAlgorithm carries unexpected parameters";
+}
+
+const OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
+
 function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.verify(issuer.publicKey);
@@ -215,9 +229,16 @@ function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
 
 // §3.2 item 2 / §4.2.1: the signature is computed over the DER of ResponseData.
 function checkSignature(basic: BasicOcspResponse, signer: X509Certificate): OcspFailure | undefined {
-  const asn = asn1js.fromBER(new Uint8Array(basic.signatureAlgorithm));
-  if (asn.offset === -1) return fail("ocsp-malformed", "signatureAlgorithm undecodable");
-  const algorithm = new pkijs.AlgorithmIdentifier({ schema: asn.result });
+  const params = unexpectedParameters(basic.signatureAlgorithm);
+  if (params) return fail("ocsp-malformed", params);
+  let algorithm: pkijs.AlgorithmIdentifier;
+  try {
+    const asn = asn1js.fromBER(new Uint8Array(basic.signatureAlgorithm));
+    if (asn.offset === -1) return fail("ocsp-malformed", "signatureAlgorithm undecodable");
+    algorithm = new pkijs.AlgorithmIdentifier({ schema: asn.result });
+  } catch (err) {
+    return fail("ocsp-malformed", `signatureAlgorithm: ${(err as Error).message}`);
+  }
   const verdict = verifySignature(basic.tbsResponseData, algorithm, basic.signature, signer.publicKey);
   return verdict.ok ? undefined : fail("ocsp-bad-signature", verdict.detail);
 }

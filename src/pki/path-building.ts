@@ -6,7 +6,7 @@
  * names cannot make it explode.
  */
 import type { KeyObject, X509Certificate } from "node:crypto";
-import { parseCert, type ParsedCert } from "./parsed-cert.js";
+import { CertificateParseError, parseCert, type ParsedCert } from "./parsed-cert.js";
 
 /** A trust anchor: a certificate, or a bare public key (DANE-TA with selector 1, RFC 7671 §5.2.2). */
 export type TrustAnchor = { cert: X509Certificate } | { publicKey: KeyObject; name?: string };
@@ -62,13 +62,26 @@ function makePools(intermediates: readonly X509Certificate[], anchors: readonly 
   const anchorCerts: Array<{ anchor: TrustAnchor; cert: ParsedCert }> = [];
   const anchorKeys: Array<{ anchor: TrustAnchor; key: KeyObject }> = [];
   for (const anchor of anchors) {
-    if ("cert" in anchor) anchorCerts.push({ anchor, cert: parseCert(anchor.cert) });
-    else anchorKeys.push({ anchor, key: anchor.publicKey });
+    if (!("cert" in anchor)) anchorKeys.push({ anchor, key: anchor.publicKey });
+    else {
+      // An anchor we cannot parse cannot anchor anything; one bad entry must not disable the whole set.
+      const cert = tryParse(anchor.cert);
+      if (cert) anchorCerts.push({ anchor, cert });
+    }
   }
   const anchorPrints = new Set(anchorCerts.map((a) => a.cert.fingerprint));
   // A presented copy of an anchor is found as the anchor; keeping it as an intermediate only adds paths.
   const pool = intermediates.map(parseCert).filter((c) => !anchorPrints.has(c.fingerprint));
   return { anchorCerts, anchorKeys, intermediates: pool };
+}
+
+function tryParse(cert: X509Certificate): ParsedCert | undefined {
+  try {
+    return parseCert(cert);
+  } catch (err) {
+    if (err instanceof CertificateParseError) return undefined;
+    throw err;
+  }
 }
 
 function extend(path: readonly ParsedCert[], pools: Pools, state: SearchState): void {
@@ -87,11 +100,11 @@ function extend(path: readonly ParsedCert[], pools: Pools, state: SearchState): 
 
 function tryAnchors(path: readonly ParsedCert[], last: ParsedCert, pools: Pools, state: SearchState): void {
   for (const { anchor, cert } of pools.anchorCerts) {
-    if (!budgetLeft(path, state) || !mayHaveIssued(cert, last)) continue;
+    if (!budgetLeft(state) || !mayHaveIssued(cert, last)) continue;
     state.paths.push({ certs: [...path, cert], anchor, length: path.length });
   }
   for (const { anchor, key } of pools.anchorKeys) {
-    if (!budgetLeft(path, state)) continue;
+    if (!budgetLeft(state)) continue;
     // A bare key carries no name: it is a candidate exactly when it verifies the certificate's signature.
     if (verifiesWith(last, key)) state.paths.push({ certs: path, anchor, length: path.length });
   }
@@ -105,13 +118,13 @@ function tryIntermediates(
 ): void {
   if (path.length + 1 >= PATH_LIMITS.maxDepth) return;
   for (const candidate of pools.intermediates) {
-    if (!budgetLeft(path, state)) return;
+    if (!budgetLeft(state)) return;
     if (path.some((c) => c.fingerprint === candidate.fingerprint)) continue;
     if (mayHaveIssued(candidate, last)) extend([...path, candidate], pools, state);
   }
 }
 
-function budgetLeft(_path: readonly ParsedCert[], state: SearchState): boolean {
+function budgetLeft(state: SearchState): boolean {
   state.steps += 1;
   return state.steps <= PATH_LIMITS.maxSteps && state.paths.length < PATH_LIMITS.maxPaths;
 }

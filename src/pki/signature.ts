@@ -6,20 +6,21 @@
 import { constants, verify, type KeyObject } from "node:crypto";
 import * as pkijs from "pkijs";
 
-const HASH_BY_OID: Readonly<Record<string, string | null>> = {
-  "1.2.840.113549.1.1.5": "sha1",
-  "1.2.840.113549.1.1.14": "sha224",
-  "1.2.840.113549.1.1.11": "sha256",
-  "1.2.840.113549.1.1.12": "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
-  "1.2.840.10045.4.1": "sha1",
-  "1.2.840.10045.4.3.1": "sha224",
-  "1.2.840.10045.4.3.2": "sha256",
-  "1.2.840.10045.4.3.3": "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
-  "2.16.840.1.101.3.4.3.2": "sha256", // dsa-with-sha256
-  "1.3.101.112": null, // Ed25519: the hash is part of the scheme
-  "1.3.101.113": null, // Ed448
+/** Hash and key type per signature algorithm OID (null hash: the scheme hashes itself). */
+const ALGORITHMS: Readonly<Record<string, { hash: string | null; keyType: string }>> = {
+  "1.2.840.113549.1.1.5": { hash: "sha1", keyType: "rsa" },
+  "1.2.840.113549.1.1.14": { hash: "sha224", keyType: "rsa" },
+  "1.2.840.113549.1.1.11": { hash: "sha256", keyType: "rsa" },
+  "1.2.840.113549.1.1.12": { hash: "sha384", keyType: "rsa" },
+  "1.2.840.113549.1.1.13": { hash: "sha512", keyType: "rsa" },
+  "1.2.840.10045.4.1": { hash: "sha1", keyType: "ec" },
+  "1.2.840.10045.4.3.1": { hash: "sha224", keyType: "ec" },
+  "1.2.840.10045.4.3.2": { hash: "sha256", keyType: "ec" },
+  "1.2.840.10045.4.3.3": { hash: "sha384", keyType: "ec" },
+  "1.2.840.10045.4.3.4": { hash: "sha512", keyType: "ec" },
+  "2.16.840.1.101.3.4.3.2": { hash: "sha256", keyType: "dsa" }, // dsa-with-sha256
+  "1.3.101.112": { hash: null, keyType: "ed25519" },
+  "1.3.101.113": { hash: null, keyType: "ed448" },
 };
 
 const RSASSA_PSS = "1.2.840.113549.1.1.10";
@@ -53,9 +54,17 @@ export function verifySignature(
 }
 
 function verifyPlain(tbs: Uint8Array, oid: string, signature: Uint8Array, key: KeyObject): boolean {
-  const hash = HASH_BY_OID[oid];
-  if (hash === undefined) throw new Error(`unsupported signature algorithm ${oid}`);
-  return verify(hash, tbs, key, signature);
+  const algorithm = ALGORITHMS[oid];
+  if (!algorithm) throw new Error(`unsupported signature algorithm ${oid}`);
+  requireKeyType(key, [algorithm.keyType], oid);
+  return verify(algorithm.hash, tbs, key, signature);
+}
+
+// RFC 5280 §4.1.1.2 / §5.1.1.2: the algorithm names the key type too. node:crypto would otherwise pick the
+// scheme from the key (e.g. accept an ECDSA signature labelled Ed25519), hiding a mislabelled structure.
+function requireKeyType(key: KeyObject, allowed: readonly string[], oid: string): void {
+  const type = key.asymmetricKeyType ?? "unknown";
+  if (!allowed.includes(type)) throw new Error(`signature algorithm ${oid} does not fit a ${type} key`);
 }
 
 // RFC 4055 §3.1: RSASSA-PSS-params carry the hash and salt length; the MGF1 hash must equal the message hash
@@ -66,9 +75,14 @@ function verifyPss(
   signature: Uint8Array,
   key: KeyObject,
 ): boolean {
+  requireKeyType(key, ["rsa", "rsa-pss"], RSASSA_PSS);
   const params = new pkijs.RSASSAPSSParams({ schema: algorithm.algorithmParams });
   const hash = DIGEST_BY_OID[params.hashAlgorithm.algorithmId];
   if (!hash) throw new Error(`unsupported RSASSA-PSS hash ${params.hashAlgorithm.algorithmId}`);
+  const mgfHash = new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams });
+  if (mgfHash.algorithmId !== params.hashAlgorithm.algorithmId) {
+    throw new Error("RSASSA-PSS with an MGF1 hash other than the message hash is not supported");
+  }
   return verify(
     hash,
     tbs,

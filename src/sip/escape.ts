@@ -167,10 +167,14 @@ export function escapeComponent(value: string, mask: number): string {
   return out;
 }
 
-/** Decodes a canonical escaped form back to text (used to check a stored canonical form is current). */
-export function unescapeCanonical(canonical: string): string | undefined {
-  const r = decodeComponent(canonical, 0, canonical.length, 0xff);
-  return r instanceof ScanError ? undefined : r.value;
+/**
+ * Re-reads a stored escaped form (which a caller may have built by hand) against the component's
+ * character set: undefined when it is not valid for that component, else its decoded value and its
+ * canonical form.
+ */
+export function recheckEscaped(escaped: string, mask: number): DecodedComponent | undefined {
+  const r = decodeComponent(escaped, 0, escaped.length, mask);
+  return r instanceof ScanError ? undefined : r;
 }
 
 export function describeChar(code: number): string {

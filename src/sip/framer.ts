@@ -6,7 +6,7 @@
  * Limits are checked before bytes are kept: a header section is never buffered past maxHeaderBytes (nor a
  * line past maxLineLength), and a body is never awaited when Content-Length exceeds maxBodyBytes.
  * Framing errors cannot be recovered on a stream (RFC 4475 §3.1.2.3): after an "error" event the framer
- * stays failed and the connection should be closed.
+ * stays failed, ignores further input, and the connection should be closed.
  */
 import { CR, LF } from "./chars.js";
 import { SipParseError } from "./errors.js";
@@ -75,9 +75,12 @@ export class Framer {
     return this.failure;
   }
 
-  /** Feeds one chunk; returns the events it completes, in order. An "error" event is always the last. */
+  /**
+   * Feeds one chunk; returns the events it completes, in order. An "error" event is always the last one ever
+   * returned: after it the framer ignores input (close the connection; `error` keeps the reason).
+   */
   push(chunk: Buffer): FramerEvent[] {
-    if (this.failure !== undefined) return [{ type: "error", error: this.failure }];
+    if (this.failure !== undefined) return [];
     const events: FramerEvent[] = [];
     try {
       this.consume(chunk, events);

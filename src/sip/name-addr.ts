@@ -10,6 +10,8 @@
  */
 import {
   findRepeated,
+  formatGenericParams,
+  quote,
   getParam,
   ScanError,
   isToken,
@@ -21,7 +23,7 @@ import {
   type GenericParam,
   type LexError,
 } from "./params.js";
-import { parseUri, type Uri } from "./uri.js";
+import { formatUri, parseUri, type Uri } from "./uri.js";
 
 export interface NameAddr {
   /** display name: quoted-string content (quoted-pairs resolved) or the tokens joined by one SP */
@@ -239,4 +241,18 @@ export function isStarContact(text: string): boolean {
   const s = skipSws(text, 0, text.length);
   if (text.charCodeAt(s) !== 0x2a) return false;
   return skipSws(text, s + 1, text.length) === text.length;
+}
+
+/**
+ * name-addr text for a proxy-built header: the display name (if any) always as a quoted-string, the URI
+ * in canonical form inside "<" ">" (never addr-spec, so URI parameters stay URI parameters: RFC 3261
+ * §20.10), then the header parameters.
+ */
+export function formatNameAddr(value: {
+  readonly displayName?: string;
+  readonly uri: Uri;
+  readonly params: ReadonlyArray<GenericParam>;
+}): string {
+  const name = value.displayName === undefined ? "" : quote(value.displayName) + " ";
+  return `${name}<${formatUri(value.uri)}>${formatGenericParams(value.params)}`;
 }

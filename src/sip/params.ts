@@ -106,9 +106,42 @@ export function unquote(quoted: string): string {
   return out;
 }
 
-/** A quoted-string for `value`: `"` and `\` escaped as quoted-pairs (RFC 3261 §25.1). */
+/**
+ * A quoted-string for `value` (RFC 3261 §25.1): `"`, `\` and control characters become quoted-pairs;
+ * CR and LF, which no quoted-pair can carry, become SP so that no value can end the header line.
+ */
 export function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, (m) => "\\" + m)}"`;
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a) out += " ";
+    else if (c === 0x22 || c === 0x5c || (c < 0x20 && c !== 0x09) || c === 0x7f) out += "\\" + value[i];
+    else out += value[i];
+  }
+  return out + '"';
+}
+
+/**
+ * `;name[=value]` for each parameter. A value that is not a valid gen-value (token, IPv6 reference or
+ * quoted-string) is written as a quoted-string, so nothing stored in a parameter can break the header.
+ * A name that is not a token is a programmer error.
+ */
+export function formatGenericParams(params: ReadonlyArray<GenericParam>): string {
+  let out = "";
+  for (const [name, value] of params) {
+    if (!isToken(name)) throw new TypeError(`parameter name ${JSON.stringify(name)} is not a token`);
+    out += ";" + name;
+    if (value !== null) out += "=" + (isGenValue(value) ? value : quote(value));
+  }
+  return out;
+}
+
+function isGenValue(v: string): boolean {
+  if (isToken(v)) return true;
+  if (v.indexOf("\r") >= 0 || v.indexOf("\n") >= 0) return false;
+  if (v.charCodeAt(0) === 0x22) return v.length >= 2 && scanQuotedString(v, 0, v.length) === v.length;
+  if (v.charCodeAt(0) === 0x5b) return parseHost(v).ok;
+  return false;
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   ScanError,
   isAlpha,
   isDigit,
-  unescapeCanonical,
+  recheckEscaped,
   type EscapeError,
 } from "./escape.js";
 
@@ -642,17 +642,28 @@ function headersEqual(a: ReadonlyArray<UriHeader>, b: ReadonlyArray<UriHeader>):
 }
 
 function canonicalUser(u: SipUri): string | undefined {
-  if (u.user === undefined) return undefined;
-  if (u.userEscaped !== undefined && unescapeCanonical(u.userEscaped) === u.user) return u.userEscaped;
-  return escapeComponent(u.user, UNRESERVED | USER_UNRESERVED);
+  return canonicalUserinfoPart(u.user, u.userEscaped, UNRESERVED | USER_UNRESERVED);
 }
 
 function canonicalPassword(u: SipUri): string | undefined {
-  if (u.password === undefined) return undefined;
-  if (u.passwordEscaped !== undefined && unescapeCanonical(u.passwordEscaped) === u.password) {
-    return u.passwordEscaped;
+  return canonicalUserinfoPart(u.password, u.passwordEscaped, UNRESERVED | PASSWORD_EXTRA);
+}
+
+/**
+ * The escaped form as received keeps the RFC 3261 §19.1.4 distinction between "+" and "%2B"; it is used
+ * only while it still decodes to the decoded value (a caller may have changed one and not the other).
+ */
+function canonicalUserinfoPart(
+  value: string | undefined,
+  escaped: string | undefined,
+  mask: number,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (escaped !== undefined) {
+    const r = recheckEscaped(escaped, mask);
+    if (r !== undefined && r.value === value) return r.canonical;
   }
-  return escapeComponent(u.password, UNRESERVED | PASSWORD_EXTRA);
+  return escapeComponent(value, mask);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -666,7 +677,31 @@ function canonicalPassword(u: SipUri): string | undefined {
 export function formatUri(uri: Uri): string {
   if (isSipUri(uri)) return formatSipUri(uri);
   if (isTelUri(uri)) return formatTelUri(uri);
-  return `${uri.scheme.toLowerCase()}:${uri.opaque}`;
+  return formatAbsoluteUri(uri);
+}
+
+/**
+ * A hand-built URI whose parts cannot be written as a valid URI is a programmer error (a TypeError):
+ * silently writing it could put white space or a line break into a header.
+ */
+function formatAbsoluteUri(uri: AbsoluteUri): string {
+  const text = `${uri.scheme.toLowerCase()}:${uri.opaque}`;
+  const r = parseUri(text);
+  if (!r.ok || !isAbsoluteUri(r.uri))
+    throw new TypeError(`not a valid absolute URI: ${JSON.stringify(text)}`);
+  return text;
+}
+
+function checkedHost(uri: SipUri): string {
+  const h = parseHost(uri.host);
+  if (!h.ok) throw new TypeError(`URI host ${JSON.stringify(uri.host)}: ${h.detail}`);
+  return h.host;
+}
+
+function checkedPort(port: number): string {
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TypeError(`URI port ${port} out of range`);
+  return String(port);
 }
 
 function formatSipUri(uri: SipUri): string {
@@ -678,13 +713,16 @@ function formatSipUri(uri: SipUri): string {
     if (password !== undefined) out += ":" + password;
     out += "@";
   }
-  out += normalizedHost(uri.host);
-  if (uri.port !== undefined) out += ":" + String(uri.port);
+  out += checkedHost(uri);
+  if (uri.port !== undefined) out += ":" + checkedPort(uri.port);
   for (const [name, value] of uri.params) {
+    if (name === "" || value === "")
+      throw new TypeError(`URI parameter ${JSON.stringify(name)} with empty name or value`);
     out += ";" + escapeComponent(name.toLowerCase(), UNRESERVED | PARAM_UNRESERVED);
     if (value !== null) out += "=" + escapeComponent(value, UNRESERVED | PARAM_UNRESERVED);
   }
   uri.headers.forEach(([name, value], i) => {
+    if (name === "") throw new TypeError("URI header with empty name");
     out += (i === 0 ? "?" : "&") + escapeComponent(name, UNRESERVED | HNV_UNRESERVED);
     out += "=" + escapeComponent(value, UNRESERVED | HNV_UNRESERVED);
   });
@@ -864,12 +902,17 @@ function telParamValueEquals(name: string, a: string, b: string): boolean {
  * other parameters in lexical order (the order RFC 3966 §3 asks of generators).
  */
 function formatTelUri(uri: TelUri): string {
-  let out = "tel:" + telDigits(uri.number).replace(/#/g, "%23");
+  const digits = telDigits(uri.number);
+  const valid = uri.global ? /^\+[0-9]+$/.test(digits) : /^[0-9A-F*#]+$/.test(digits);
+  if (!valid) throw new TypeError(`tel number ${JSON.stringify(uri.number)} is not a phone number`);
+  let out = "tel:" + digits.replace(/#/g, "%23");
   const rank = (n: string): number => (n === "isub" || n === "ext" ? 0 : n === "phone-context" ? 1 : 2);
   const sorted = [...uri.params]
     .map(([n, v]) => [n.toLowerCase(), v] as const)
     .sort((x, y) => rank(x[0]) - rank(y[0]) || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   for (const [name, value] of sorted) {
+    if (!/^[a-z0-9-]+$/.test(name)) throw new TypeError(`tel parameter name ${JSON.stringify(name)}`);
+    if (value === "") throw new TypeError(`tel parameter ${name} with empty value`);
     out += ";" + name;
     if (value !== null) out += "=" + escapeComponent(value, UNRESERVED | PARAM_UNRESERVED);
   }

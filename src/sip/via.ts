@@ -9,6 +9,7 @@
  */
 import {
   findRepeated,
+  formatGenericParams,
   ScanError,
   isToken,
   parseGenericParams,
@@ -124,9 +125,10 @@ function scanSentProtocol(
 ): { name: string; version: string; transport: string; end: number } | LexError {
   // Nearly every Via starts with exactly "SIP/2.0/": skip the general white-space-tolerant path.
   if (text.startsWith("SIP/2.0/", start)) {
-    const e = scanToken(text, start + 8, end);
-    if (e === start + 8) return new ScanError(e, "expected a token in sent-protocol");
-    return { name: "SIP", version: "2.0", transport: upperTransport(text.slice(start + 8, e)), end: e };
+    const t = skipSws(text, start + 8, end);
+    const e = scanToken(text, t, end);
+    if (e === t) return new ScanError(t, "expected a token in sent-protocol");
+    return { name: "SIP", version: "2.0", transport: upperTransport(text.slice(t, e)), end: e };
   }
   const parts: string[] = [];
   let i = start;
@@ -244,4 +246,21 @@ function readRport(out: MutableVia, value: string | null): string | undefined {
 /** The branch of a Via starts with the RFC 3261 §8.1.1.7 magic cookie "z9hG4bK". */
 export function hasMagicCookie(via: Via): boolean {
   return via.branch !== undefined && via.branch.startsWith("z9hG4bK");
+}
+
+/**
+ * via-parm text: sent-protocol, one SP, sent-by, then `params` as stored (the typed fields are read from
+ * `params` when parsing, so `params` is what is written). Tokens that would not re-parse are programmer
+ * errors.
+ */
+export function formatVia(
+  via: Pick<Via, "protocolName" | "protocolVersion" | "transport" | "host" | "port" | "params">,
+): string {
+  for (const t of [via.protocolName, via.protocolVersion, via.transport]) {
+    if (!isToken(t)) throw new TypeError(`sent-protocol part ${JSON.stringify(t)} is not a token`);
+  }
+  const h = parseHost(via.host);
+  if (!h.ok) throw new TypeError(`Via host ${JSON.stringify(via.host)}: ${h.detail}`);
+  const port = via.port === undefined ? "" : ":" + String(via.port);
+  return `${via.protocolName}/${via.protocolVersion}/${via.transport} ${h.host}${port}${formatGenericParams(via.params)}`;
 }

@@ -26,6 +26,8 @@ export interface HandshakeRequest {
   readonly timeoutMs?: number;
   /** TLS 1.2 is the floor unless the operator loosens it explicitly. */
   readonly minVersion?: tls.SecureVersion;
+  /** Ask for a stapled OCSP response (RFC 6066 §8); it is returned as `ocspResponse` (ocsp-policy.ts). */
+  readonly requestOcsp?: boolean;
 }
 
 export type HandshakeCode =
@@ -39,6 +41,8 @@ export type HandshakeResult =
       readonly chain: X509Certificate[];
       readonly version: string;
       readonly cipher: string;
+      /** The stapled OCSP response, when requested and sent. */
+      readonly ocspResponse?: Buffer;
     }
   | { readonly ok: false; readonly code: Exclude<HandshakeCode, "connected">; readonly detail: string };
 
@@ -64,6 +68,12 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
       minVersion: request.minVersion ?? "TLSv1.2",
       cert: request.clientCredentials?.cert,
       key: request.clientCredentials?.key,
+      requestOCSP: request.requestOcsp ?? false,
+    });
+    let ocspResponse: Buffer | undefined;
+    // Emitted before 'secureConnect' (Node tls docs) when the server stapled a response.
+    socket.once("OCSPResponse", (response: Buffer) => {
+      ocspResponse = response;
     });
     const timeoutMs = request.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const timer = setTimeout(
@@ -87,6 +97,7 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
         chain,
         version: socket.getProtocol() ?? "unknown",
         cipher: socket.getCipher()?.name ?? "unknown",
+        ...(ocspResponse ? { ocspResponse } : {}),
       });
     });
     socket.once("error", (err: NodeJS.ErrnoException) => {
@@ -103,4 +114,20 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
 /** RFC 6066 §3: SNI carries host names only; an IP literal is never sent. */
 export function isIpLiteral(name: string): boolean {
   return /^[0-9.]+$/.test(name) || name.includes(":");
+}
+
+/** Bound on waiting for the peer to acknowledge our close. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Closes a connection we no longer need politely: our last handshake flight is flushed and close_notify sent
+ * (RFC 8446 §6.1), so the server sees a completed handshake and a clean close rather than a reset. A peer that
+ * never closes its side is cut off after `graceMs`.
+ */
+export function closeGracefully(socket: tls.TLSSocket, graceMs = CLOSE_GRACE_MS): void {
+  const timer = setTimeout(() => socket.destroy(), graceMs);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.on("error", () => socket.destroy());
+  socket.end();
 }

@@ -9,7 +9,12 @@ import type { TLSSocket } from "node:tls";
 import type { TrustAnchor } from "../pki/chain.js";
 import type { IdentityOptions, SipIdentity } from "../pki/identities.js";
 import type { TlsaRecord } from "../dane/tlsa.js";
-import { isIpLiteral, openTlsConnection, type ClientCredentials } from "./client-handshake.js";
+import {
+  closeGracefully,
+  isIpLiteral,
+  openTlsConnection,
+  type ClientCredentials,
+} from "./client-handshake.js";
 import { decideServerTrust, type TlsaEvidence, type TrustMethod } from "./server-trust.js";
 
 /** One DNS step as `check` shows it. */
@@ -251,7 +256,7 @@ async function tryTarget(
     },
   };
   const keep = trust.ok && options.keepSocket;
-  if (!keep) handshake.socket.destroy();
+  if (!keep) closeGracefully(handshake.socket);
   return { attempt, socket: keep ? handshake.socket : undefined, tlsaSteps: tlsa?.steps ?? [] };
 }
 

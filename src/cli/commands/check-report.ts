@@ -76,7 +76,8 @@ export function checkText(result: OutboundResult): string {
   for (const step of result.steps) {
     const answers = step.answers.length > 0 ? step.answers.join(" | ") : `(${step.code ?? "no records"})`;
     lines.push(`  ${MARK[step.status] ?? step.status} ${step.type} ${step.name} ttl=${step.ttl}: ${answers}`);
-    if ((step.status === "bogus" || step.status === "error") && step.detail) lines.push(`      ${step.detail}`);
+    if ((step.status === "bogus" || step.status === "error") && step.detail)
+      lines.push(`      ${step.detail}`);
   }
   lines.push(`  delegation: ${result.delegation}${delegationNote(result.delegation)}`);
   for (const warning of result.warnings) lines.push(`  WARNING: ${warning}`);

@@ -36,9 +36,14 @@ const DNS_ATTEMPT_MS = 2000;
 export function registerCheckCommands(program: Command): void {
   program
     .command("check")
-    .description("locate a SIP domain's servers (RFC 3263), connect with TLS and verify them (DANE or RFC 5922)")
+    .description(
+      "locate a SIP domain's servers (RFC 3263), connect with TLS and verify them (DANE or RFC 5922)",
+    )
     .argument("<uri>", "a sip: or sips: URI, e.g. sips:alice@example.com")
-    .option("--resolver <host:port>", "validating DNS resolver (default: first nameserver in /etc/resolv.conf)")
+    .option(
+      "--resolver <host:port>",
+      "validating DNS resolver (default: first nameserver in /etc/resolv.conf)",
+    )
     .option("--trust-resolver", "believe the AD bit of a resolver that is not on loopback", false)
     .option("--ca <pem>", "CA certificates for RFC 5922 / PKIX validation (default: Node's root CAs)")
     .option("--client-cert <pem>", "client certificate chain to present (needs --client-key)")

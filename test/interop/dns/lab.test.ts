@@ -327,7 +327,19 @@ test(
     try {
       const before = await kdig(lab.resolver, "test.", "SOA");
       assert.ok(before.flags.has("ad"), "an empty lab still validates its anchor");
-      assert.ok(processesMentioning(lab.dir).length >= 2, "knotd and unbound run from the lab dir");
+      const running = processesMentioning(lab.dir);
+      assert.ok(
+        running.some((p) => / knotd -c /.test(p)),
+        `knotd runs from the lab dir: ${running.join("; ")}`,
+      );
+      assert.ok(
+        running.some((p) => / unbound -d -c /.test(p)),
+        `unbound runs from the lab dir: ${running.join("; ")}`,
+      );
+      assert.ok(
+        running.some((p) => /lab-watchdog/.test(p)),
+        "the watchdog runs",
+      );
       await lab.stop();
       stopped = true;
       assert.equal(existsSync(lab.dir), false);

@@ -57,11 +57,15 @@ for f in "$dir"/pids/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null;
 rm -rf -- "$dir"
 `;
 
-/**
- * Starts the watchdog for a lab directory; daemons register by writing `<dir>/pids/<name>.pid`.
- * Returns a function that stops the watchdog (its process group, so its `sleep` goes too).
- */
-export function startWatchdog(dir: string, maxLifetimeMs: number): () => void {
+export interface Watchdog {
+  /** Kills the watchdog (its process group, so its `sleep` goes too) and waits until it is gone. */
+  stop(): Promise<void>;
+  /** The same without waiting, for exit handlers. */
+  killNow(): void;
+}
+
+/** Starts the watchdog for a lab directory; daemons register by writing `<dir>/pids/<name>.pid`. */
+export function startWatchdog(dir: string, maxLifetimeMs: number): Watchdog {
   const deadline = Math.ceil((Date.now() + maxLifetimeMs) / 1000);
   const child = spawn(
     "/bin/sh",
@@ -72,13 +76,25 @@ export function startWatchdog(dir: string, maxLifetimeMs: number): () => void {
     },
   );
   child.unref();
-  return () => {
-    if (child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  const killNow = (): void => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     try {
       process.kill(-child.pid, "SIGKILL");
     } catch {
       // already gone (it exits by itself once the directory is removed)
     }
+  };
+  return {
+    killNow,
+    stop: async () => {
+      killNow();
+      // bounded: SIGKILL cannot be ignored, but do not hang a test on a lost 'exit' event
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    },
   };
 }
 

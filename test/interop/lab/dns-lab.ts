@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { register, removeDir, startWatchdog, unregister, type Cleanable } from "./cleanup.js";
+import { register, removeDir, startWatchdog, unregister, type Cleanable, type Watchdog } from "./cleanup.js";
 import type { Daemon } from "./daemon.js";
 import type { KnotPaths } from "./knot-config.js";
 import { startKnot } from "./knot-server.js";
@@ -47,12 +47,12 @@ class LabState implements Cleanable {
 
   constructor(
     readonly dir: string,
-    private readonly stopWatchdog: () => void,
+    private readonly watchdog: Watchdog,
   ) {}
 
   cleanupNow(): void {
     for (const d of this.daemons) d.killNow();
-    this.stopWatchdog();
+    this.watchdog.killNow();
     removeDir(this.dir);
   }
 
@@ -61,7 +61,7 @@ class LabState implements Cleanable {
     this.stopped = true;
     unregister(this);
     await Promise.all(this.daemons.map((d) => d.stop()));
-    this.stopWatchdog();
+    await this.watchdog.stop();
     removeDir(this.dir);
   }
 }
@@ -87,8 +87,7 @@ export async function startDnsLab(input: DnsLabSpec): Promise<DnsLab> {
   register(state);
   const onSpawn = (d: Daemon): void => void state.daemons.push(d);
   try {
-    const ttl = input.ttl ?? 300;
-    const knot = await startKnot({ spec, dir, paths, pidDir, ttl, deadline, onSpawn });
+    const knot = await startKnot({ spec, dir, paths, pidDir, deadline, onSpawn });
     const t1 = Date.now();
     const { trustAnchor } = knot;
     const unbound = await startUnbound({

@@ -27,7 +27,6 @@ export interface KnotSetup {
   readonly dir: string;
   readonly paths: KnotPaths;
   readonly pidDir: string;
-  readonly ttl: number;
   readonly deadline: number;
   /** Told about each daemon as soon as it is spawned, so cleanup can find it. */
   readonly onSpawn: (daemon: Daemon) => void;
@@ -42,7 +41,7 @@ function writeZoneFiles(
   serial: number,
 ) {
   for (const zone of zones) {
-    const text = renderZoneFile(zone, setup.spec, ds, setup.ttl, serial);
+    const text = renderZoneFile(zone, setup.spec, ds, serial);
     writeFileSync(join(setup.paths.zonesDir, zoneFileName(zone.name)), text);
   }
 }

@@ -63,6 +63,7 @@ export interface NormalizedRecord {
 export interface NormalizedSpec {
   readonly anchor: string;
   readonly zones: readonly NormalizedZone[];
+  readonly ttl: number;
   readonly startTimeoutMs: number;
   readonly maxLifetimeMs: number;
 }
@@ -205,6 +206,9 @@ export function normalizeSpec(spec: DnsLabSpec): NormalizedSpec {
   const names = given.map((z) => absoluteName(z.name));
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) throw new LabSpecError("bad-zone", `zone ${duplicate} listed twice`);
+  // zone-file.ts names ns.<anchor> (an A record in the anchor) as every zone's server
+  if (names.includes(`ns.${anchor}`))
+    throw new LabSpecError("bad-zone", `ns.${anchor} is the lab's server name`);
   const zones = given.map((z, i) => {
     const name = names[i] as string;
     const records = (z.records ?? []).map((r) => normalizeRecord(r, name, ttl));
@@ -217,6 +221,7 @@ export function normalizeSpec(spec: DnsLabSpec): NormalizedSpec {
   return {
     anchor,
     zones,
+    ttl,
     startTimeoutMs: positiveInt(spec.startTimeoutMs, 20_000, "startTimeoutMs"),
     maxLifetimeMs: positiveInt(spec.maxLifetimeMs, 600_000, "maxLifetimeMs"),
   };

@@ -16,13 +16,12 @@ export function renderZoneFile(
   zone: NormalizedZone,
   spec: NormalizedSpec,
   publishedDs: ReadonlyMap<string, string>,
-  ttl: number,
   serial: number,
 ): string {
   const ns = nameServerName(spec.anchor);
   const lines = [
     `$ORIGIN ${zone.name}`,
-    `$TTL ${ttl}`,
+    `$TTL ${spec.ttl}`,
     // Negative TTL (last field, RFC 2308 §4) kept short so tests that re-query see changes soon.
     `@ SOA ${ns} hostmaster.${spec.anchor} ${serial} 3600 600 86400 60`,
     `@ NS ${ns}`,

@@ -1,21 +1,22 @@
 // A real TLS server for outbound tests: node's tls on one 127.0.0.x address and a random port, presenting a
-// fixed chain and recording what each client sent (SNI, client certificate). Every connection is closed right
-// after the handshake: the outbound procedure only needs the handshake, and nothing can linger.
+// fixed chain and recording the SNI each client sent. Every connection is closed right after the handshake:
+// the outbound procedure only needs the handshake, and nothing can linger.
+//
+// SNI is recorded from the ClientHello (SNICallback), not after the handshake: a client that closes as soon as
+// it has verified the server (as siptrust does) may be gone before the server sees the handshake complete.
 import * as tls from "node:tls";
 import type { AddressInfo, Socket } from "node:net";
-
-export interface ReceivedConnection {
-  /** The SNI the client sent (RFC 6066 §3), or null when it sent none. */
-  readonly servername: string | null;
-  /** Subject of the client certificate, when one was presented. */
-  readonly clientSubject: string | null;
-}
 
 export interface TlsTestServer {
   readonly host: string;
   readonly port: number;
-  /** Completed handshakes, in order. */
-  readonly received: readonly ReceivedConnection[];
+  /** The server_name of every ClientHello that carried one (RFC 6066 §3), in order. */
+  readonly sniReceived: readonly string[];
+  /**
+   * CN of the client certificate of every completed handshake ("" when none was sent). The server asks for
+   * one but does not require or verify it: tests check what the client chose to present.
+   */
+  readonly clientCertificates: readonly string[];
   /** TCP connections accepted, whether or not the handshake completed. */
   connections(): number;
   close(): Promise<void>;
@@ -25,8 +26,6 @@ export interface TlsTestServerOptions {
   /** PEM chain to present, leaf first. */
   readonly certPem: string;
   readonly keyPem: string;
-  /** Ask for a client certificate (not verified here; the test inspects it). */
-  readonly requestCert?: boolean;
 }
 
 export async function startTlsTestServer(
@@ -34,24 +33,26 @@ export async function startTlsTestServer(
   options: TlsTestServerOptions,
 ): Promise<TlsTestServer> {
   if (!host.startsWith("127.")) throw new Error(`test servers listen on loopback only, not ${host}`);
-  const received: ReceivedConnection[] = [];
+  const sniReceived: string[] = [];
+  const clientCertificates: string[] = [];
+  const context = tls.createSecureContext({ cert: options.certPem, key: options.keyPem });
   let accepted = 0;
   const sockets = new Set<Socket>();
   const server = tls.createServer(
     {
       cert: options.certPem,
       key: options.keyPem,
-      requestCert: options.requestCert === true,
-      rejectUnauthorized: false,
       handshakeTimeout: 5000,
+      requestCert: true,
+      rejectUnauthorized: false,
+      SNICallback: (servername, done) => {
+        sniReceived.push(servername);
+        done(null, context);
+      },
     },
     (socket) => {
-      const servername = (socket as tls.TLSSocket & { servername?: string | false }).servername;
       const peer = socket.getPeerCertificate();
-      received.push({
-        servername: typeof servername === "string" ? servername : null,
-        clientSubject: peer && "subject" in peer && peer.subject ? String(peer.subject.CN ?? "") : null,
-      });
+      clientCertificates.push(peer && "subject" in peer && peer.subject ? String(peer.subject.CN ?? "") : "");
       socket.on("error", () => socket.destroy());
       socket.end();
     },
@@ -75,7 +76,8 @@ export async function startTlsTestServer(
   return {
     host,
     port,
-    received,
+    sniReceived,
+    clientCertificates,
     connections: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {

@@ -26,6 +26,8 @@ const taIntermediate = issueCertificate(caTa, {
   keyUsage: ["keyCertSign", "cRLSign", "digitalSignature"],
   days: 30,
 });
+/** The edge's own client certificate, presented when a test asks for it. */
+const client = issueCertificate(caLab, { cn: "edge.client.test", eku: ["clientAuth"] });
 /** A certificate no server presents: TLSA records made from it never match. */
 const decoy = createSelfSigned({ cn: "decoy" });
 
@@ -81,6 +83,13 @@ export interface World {
   readonly caLab: X509Certificate;
   /** PEM file holding caLab (for `siptrust check --ca`). */
   readonly caFile: string;
+  /** The client certificate (CN edge.client.test), as PEM and as files for the CLI. */
+  readonly client: {
+    readonly certPem: string;
+    readonly keyPem: string;
+    readonly certFile: string;
+    readonly keyFile: string;
+  };
   stop(): Promise<void>;
 }
 
@@ -221,12 +230,17 @@ export async function startWorld(): Promise<World> {
     closers.push(() => lab.stop());
     const caFile = join(dir, "ca.pem");
     writeFileSync(caFile, caLab.certificatePem);
+    const certFile = join(dir, "client.pem");
+    const keyFile = join(dir, "client.key");
+    writeFileSync(certFile, client.certificatePem);
+    writeFileSync(keyFile, client.privateKeyPem, { mode: 0o600 });
     return {
       lab,
       servers,
       resolverAddress: `${lab.resolver.host}:${lab.resolver.port}`,
       caLab: caLab.certificate,
       caFile,
+      client: { certPem: client.certificatePem, keyPem: client.privateKeyPem, certFile, keyFile },
       stop,
     };
   } catch (err) {

@@ -404,18 +404,19 @@ test("bad inputs give typed failures", async (t) => {
 });
 
 test("a SipUri from src/sip/uri.ts is accepted as is (transport from its params, IPv6 host in brackets)", async (t) => {
-  const { parseUri } = await import("../../../src/sip/uri.js");
+  const { parseUri, isSipUri } = await import("../../../src/sip/uri.js");
+  const sipUri = (text: string) => {
+    const parsed = parseUri(text);
+    if (!parsed.ok || !isSipUri(parsed.uri)) throw new Error(`not a SIP URI: ${text}`);
+    return parsed.uri;
+  };
   const l = await lab(t, {
     records: [
       srv("_sip._tcp.secure.example", 1, 1, 5060, "tcp.secure.example"),
       a("tcp.secure.example", "192.0.2.70"),
     ],
   });
-  const parsed = parseUri("sip:alice@SECURE.example;transport=tcp");
-  assert.ok(parsed.ok && (parsed.uri.scheme === "sip" || parsed.uri.scheme === "sips"));
-  const r = await l.run(parsed.uri, { transports: ["tls", "tcp"] });
+  const r = await l.run(sipUri("sip:alice@SECURE.example;transport=tcp"), { transports: ["tls", "tcp"] });
   assert.deepEqual(hosts(r), ["192.0.2.70:5060/tcp"]);
-  const v6 = parseUri("sips:[2001:db8::7]:5071");
-  assert.ok(v6.ok && v6.uri.scheme === "sips");
-  assert.deepEqual(hosts(await l.run(v6.uri)), ["2001:db8::7:5071/tls"]);
+  assert.deepEqual(hosts(await l.run(sipUri("sips:[2001:db8::7]:5071"))), ["2001:db8::7:5071/tls"]);
 });

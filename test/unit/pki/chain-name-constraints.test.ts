@@ -211,4 +211,18 @@ describe("name constraints through validateChain", () => {
     assert.equal(verdict(validateChain({ leaf: good.certificate, ...input })), "valid");
     assert.equal(verdict(validateChain({ leaf: bad.certificate, ...input })), "name-constraint@0");
   });
+
+  it("the exemption is for intermediates only: a self-issued leaf is still constrained", () => {
+    const root = createCa({ cn: "NC Root" });
+    const ca = intermediate(root, "Same Name", {
+      extensions: [nameConstraints([generalName("dns", "example.com")])],
+    });
+    const leaf = issueCertificate(ca, { cn: "Same Name", san: { dns: ["sip.example.net"] } });
+    const result = validateChain({
+      leaf: leaf.certificate,
+      intermediates: [ca.certificate],
+      anchors: [{ cert: root.certificate }],
+    });
+    assert.equal(verdict(result), "name-constraint@0");
+  });
 });

@@ -274,6 +274,14 @@ describe("validateChain: each rule fails with its code and depth", () => {
 });
 
 describe("validateChain: bounded input and search", () => {
+  it("an anchor that cannot be parsed is skipped, not fatal for the whole anchor set", () => {
+    const bc = { oid: "2.5.29.19", value: Buffer.from([0x30, 0x03, 0x01, 0x01, 0xff]) };
+    const broken = createCa({ cn: "Broken", basicConstraints: null, extensions: [bc, bc] });
+    const pki = threeLevels();
+    const result = run(pki, { anchors: [{ cert: broken.certificate }, { cert: pki.root.certificate }] });
+    assert.equal(result.ok, true);
+  });
+
   it("refuses more than 32 intermediates without trying", () => {
     const pki = threeLevels();
     const many = Array.from({ length: 33 }, () => pki.int.certificate);

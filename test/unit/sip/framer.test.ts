@@ -72,7 +72,7 @@ test("after an error the framer stays failed (a stream cannot resynchronise)", (
   const f = new Framer();
   const events = f.push(Buffer.concat([msg("a"), Buffer.from("\nGARBAGE")]));
   assert.deepEqual(summary(events), ["msg:a:", "error:bad-start-line"]);
-  assert.deepEqual(summary(f.push(msg("b"))), ["error:bad-start-line"]);
+  assert.deepEqual(summary(f.push(msg("b"))), []); // ignored: the error was reported once
   assert.equal(f.error?.code, "bad-start-line");
 });
 

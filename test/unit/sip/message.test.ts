@@ -97,6 +97,6 @@ test("only the top Via is parsed for topVia: a malformed later Via does not dist
 
 test("non-ASCII values are read as UTF-8", () => {
   const m = parseMessage(Buffer.concat([Buffer.from("SIP/2.0 200 Größe\r\nSubject: "), Buffer.from("día ☎"), Buffer.from("\r\nContent-Length: 0\r\n\r\n")]));
-  assert.equal(m.reason, "Größe".normalize() === "Größe" ? Buffer.from("Größe", "latin1").toString("utf8") : "");
+  assert.equal(m.reason, "Größe");
   assert.equal(m.get("Subject"), "día ☎");
 });

@@ -3,10 +3,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { X509Certificate } from "node:crypto";
-import { createCa, createSelfSigned, issueCertificate, type GeneratedCertificate } from "../../../src/pki/issue.js";
+import {
+  createCa,
+  createSelfSigned,
+  issueCertificate,
+  type GeneratedCertificate,
+} from "../../../src/pki/issue.js";
 import { tlsaAssociationData, type TlsaMatching, type TlsaSelector } from "../../../src/pki/tlsa-data.js";
 import type { TlsaRecord } from "../../../src/dane/tlsa.js";
-import { decideServerTrust, type ServerTrustInput, type TlsaEvidence } from "../../../src/tls/server-trust.js";
+import {
+  decideServerTrust,
+  type ServerTrustInput,
+  type TlsaEvidence,
+} from "../../../src/tls/server-trust.js";
 
 const DOMAIN = "example.com";
 const SRV_HOST = "sip1.example.net";
@@ -14,9 +23,18 @@ const SRV_HOST = "sip1.example.net";
 const ca = createCa({ cn: "server-trust test CA" });
 const otherCa = createCa({ cn: "unrelated CA" });
 /** A proper RFC 5922 server certificate for the SIP domain (SAN URI sip:example.com, EKU sipDomain). */
-const good = issueCertificate(ca, { cn: "sip1", san: { uri: [`sip:${DOMAIN}`], dns: [SRV_HOST] }, eku: ["sipDomain"] });
+const good = issueCertificate(ca, {
+  cn: "sip1",
+  san: { uri: [`sip:${DOMAIN}`], dns: [SRV_HOST] },
+  eku: ["sipDomain"],
+});
 
-function record(usage: number, selector: TlsaSelector, matching: TlsaMatching, cert: X509Certificate): TlsaRecord {
+function record(
+  usage: number,
+  selector: TlsaSelector,
+  matching: TlsaMatching,
+  cert: X509Certificate,
+): TlsaRecord {
   return { usage, selector, matchingType: matching, data: tlsaAssociationData(cert, selector, matching) };
 }
 

@@ -1,0 +1,268 @@
+/**
+ * A TLS listener for SIP (the outside side of the edge): accepts connections within limits, applies the
+ * server profile (SNI, client-certificate mode), verifies the client certificate itself, frames SIP
+ * messages (RFC 3261 §18.3) and answers RFC 5626 keep-alive pings.
+ *
+ * Defences against hostile peers (issue 6 §2), each logged and counted:
+ * - connection limits, total and per source address, enforced on the TCP accept, before any TLS work;
+ * - a TLS handshake timeout (a peer that never finishes the handshake holds nothing for long);
+ * - a partial-message timeout (slowloris: a message must complete within the bound once started);
+ * - the framer's size limits (nothing is buffered past them);
+ * - a bounded write buffer (a peer that does not read is disconnected).
+ */
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import { Framer, type SipMessage, type SipLimits } from "../sip/index.js";
+import type { PeerIdentities } from "../auth/peer.js";
+import { presentedChain } from "../tls/peer-chain.js";
+import { serverTlsOptions, selectCredential, type ServerProfile } from "../tls/server-profile.js";
+import {
+  verifyClientChain,
+  type ClientVerification,
+  type ClientVerificationPolicy,
+} from "../tls/client-verification.js";
+import { Counters } from "./counters.js";
+
+export interface ListenerLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly handshakeTimeoutMs: number;
+  readonly partialMessageTimeoutMs: number;
+  /** A peer whose unread output exceeds this many bytes is disconnected. */
+  readonly maxWriteBufferBytes: number;
+  readonly sip?: Partial<SipLimits>;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 200,
+  handshakeTimeoutMs: 10_000,
+  partialMessageTimeoutMs: 30_000,
+  maxWriteBufferBytes: 1024 * 1024,
+};
+
+/** The subset of a pino logger the transport uses. */
+export interface TransportLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const silentLogger: TransportLogger = { info: () => undefined, warn: () => undefined };
+
+export interface InboundConnection {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly sni: string | undefined;
+  readonly tlsVersion: string;
+  readonly cipher: string;
+  readonly chain: readonly X509Certificate[];
+  /** Verified identities of a client that presented a valid certificate; undefined without one. */
+  readonly peer: PeerIdentities | undefined;
+  readonly verification: ClientVerification;
+  /** Writes bytes; false (and the connection is closed) when the peer's unread output exceeds the bound. */
+  send(data: Buffer | string): boolean;
+  close(): void;
+}
+
+export interface TlsListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Read on every handshake, so a reload takes effect for new connections at once. */
+  readonly profile: () => ServerProfile;
+  readonly clientPolicy: () => ClientVerificationPolicy;
+  readonly limits?: Partial<ListenerLimits>;
+  readonly onMessage: (connection: InboundConnection, message: SipMessage) => void;
+  readonly onConnection?: (connection: InboundConnection) => void;
+  readonly onClose?: (connection: InboundConnection) => void;
+  readonly logger?: TransportLogger;
+  readonly counters?: Counters;
+}
+
+export class TlsListener {
+  readonly counters: Counters;
+  private readonly limits: ListenerLimits;
+  private readonly logger: TransportLogger;
+  private readonly server: tls.Server;
+  private readonly perIp = new Map<string, number>();
+  private readonly open = new Set<InboundConnection>();
+  private nextId = 1;
+  private tcpCount = 0;
+
+  constructor(private readonly options: TlsListenerOptions) {
+    this.counters = options.counters ?? new Counters();
+    this.limits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
+    this.logger = options.logger ?? silentLogger;
+    const profile = options.profile();
+    this.server = tls.createServer({
+      ...serverTlsOptions(profile),
+      // The profile may change on reload: choose from the current one on every handshake.
+      SNICallback: (servername, done) =>
+        done(null, selectCredential(this.options.profile(), servername).credential.context),
+      handshakeTimeout: this.limits.handshakeTimeoutMs,
+    });
+    this.server.on("connection", (socket: net.Socket) => this.admit(socket));
+    this.server.on("secureConnection", (socket: tls.TLSSocket) => this.accept(socket));
+    this.server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      const code = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT" ? "handshake-timeout" : "handshake-failed";
+      this.counters.increment(`tls.${code}`);
+      this.logger.warn({ code, remote: socket.remoteAddress, err: err.message }, "TLS handshake failed");
+      // With a tlsClientError listener, Node leaves the socket open: close it ourselves.
+      socket.destroy();
+    });
+  }
+
+  get connections(): ReadonlySet<InboundConnection> {
+    return this.open;
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off("error", reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every connection, and resolves when the server is closed. */
+  close(): Promise<void> {
+    for (const connection of this.open) connection.close();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** TCP accept: connection limits before any TLS work. */
+  private admit(socket: net.Socket): void {
+    const ip = socket.remoteAddress ?? "unknown";
+    const perIp = this.perIp.get(ip) ?? 0;
+    const refuse =
+      this.tcpCount >= this.limits.maxConnections
+        ? "max-connections"
+        : perIp >= this.limits.maxConnectionsPerIp
+          ? "max-connections-per-ip"
+          : undefined;
+    if (refuse) {
+      this.counters.increment(`limit.${refuse}`);
+      this.logger.warn({ code: refuse, remote: ip }, "connection refused by limit");
+      socket.destroy();
+      return;
+    }
+    this.tcpCount++;
+    this.perIp.set(ip, perIp + 1);
+    socket.once("close", () => {
+      this.tcpCount--;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+  }
+
+  /** Handshake done: verify the client, then read SIP. */
+  private accept(socket: tls.TLSSocket): void {
+    const chain = presentedChain(socket);
+    const verification = verifyClientChain(chain, this.options.clientPolicy());
+    this.counters.increment(`tls.client.${verification.code}`);
+    if (!verification.ok) {
+      this.logger.warn(
+        { code: verification.code, detail: verification.detail, remote: socket.remoteAddress },
+        "client certificate rejected",
+      );
+      socket.destroy();
+      return;
+    }
+    const connection = this.makeConnection(socket, chain, verification);
+    this.open.add(connection);
+    this.counters.increment("tls.accepted");
+    this.options.onConnection?.(connection);
+    this.readMessages(socket, connection);
+    socket.once("close", () => {
+      this.open.delete(connection);
+      this.options.onClose?.(connection);
+    });
+  }
+
+  private makeConnection(
+    socket: tls.TLSSocket,
+    chain: X509Certificate[],
+    verification: ClientVerification,
+  ): InboundConnection {
+    const limit = this.limits.maxWriteBufferBytes;
+    const counters = this.counters;
+    const logger = this.logger;
+    const servername = (socket as tls.TLSSocket & { servername?: string | false }).servername;
+    return {
+      id: this.nextId++,
+      remoteAddress: socket.remoteAddress ?? "",
+      remotePort: socket.remotePort ?? 0,
+      sni: typeof servername === "string" ? servername : undefined,
+      tlsVersion: socket.getProtocol() ?? "unknown",
+      cipher: socket.getCipher()?.name ?? "unknown",
+      chain,
+      peer: verification.ok && verification.code === "client-verified" ? verification.peer : undefined,
+      verification,
+      send(data: Buffer | string): boolean {
+        if (socket.destroyed) return false;
+        if (socket.writableLength > limit) {
+          counters.increment("limit.write-buffer");
+          logger.warn(
+            { code: "write-buffer", remote: socket.remoteAddress },
+            "peer does not read; disconnecting",
+          );
+          socket.destroy();
+          return false;
+        }
+        socket.write(data);
+        return true;
+      },
+      close(): void {
+        socket.end();
+        socket.destroySoon();
+      },
+    };
+  }
+
+  private readMessages(socket: tls.TLSSocket, connection: InboundConnection): void {
+    const framer = new Framer({ limits: this.limits.sip });
+    let partialTimer: NodeJS.Timeout | undefined;
+    const stopPartialTimer = (): void => {
+      if (partialTimer) clearTimeout(partialTimer);
+      partialTimer = undefined;
+    };
+    socket.on("data", (chunk: Buffer) => {
+      for (const event of framer.push(chunk)) {
+        if (event.type === "message") {
+          this.counters.increment("sip.messages");
+          this.options.onMessage(connection, event.message);
+        } else if (event.type === "keepalive") {
+          // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a single CRLF pong.
+          if (event.kind === "ping") connection.send("\r\n");
+        } else {
+          this.counters.increment(`sip.framing.${event.error.code}`);
+          this.logger.warn({ code: event.error.code, remote: connection.remoteAddress }, event.error.message);
+          // RFC 3261 §18.3 / RFC 4475 §3.1.2.3: a framing error cannot be recovered on a stream.
+          socket.destroy();
+          return;
+        }
+      }
+      if (framer.buffered === 0) stopPartialTimer();
+      else if (!partialTimer) {
+        partialTimer = setTimeout(() => {
+          this.counters.increment("limit.partial-message-timeout");
+          this.logger.warn(
+            { code: "partial-message-timeout", remote: connection.remoteAddress },
+            "message not completed in time",
+          );
+          socket.destroy();
+        }, this.limits.partialMessageTimeoutMs);
+        partialTimer.unref();
+      }
+    });
+    socket.on("close", stopPartialTimer);
+    socket.on("error", (err) => {
+      this.counters.increment("tls.socket-error");
+      this.logger.warn({ remote: connection.remoteAddress, err: err.message }, "connection error");
+    });
+  }
+}
