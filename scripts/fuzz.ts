@@ -63,7 +63,7 @@ const EXTRA_SEEDS = [
   "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bK1;rport;received=2001:db8::2\r\n" +
     'Max-Forwards: 70\r\nRoute: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\nFrom: "A" <sip:a@example.com>;tag=1\r\n' +
     "To: <sip:bob@example.com>\r\nCall-ID: x@y\r\nCSeq: 1 INVITE\r\nContact: *\r\nExpires: 0\r\nDate: Sat, 13 Nov 2010 23:29:00 GMT\r\n" +
-    "Content-Type: application/sdp;charset=\"utf-8\"\r\nContent-Length: 4\r\n\r\nv=0\n",
+    'Content-Type: application/sdp;charset="utf-8"\r\nContent-Length: 4\r\n\r\nv=0\n',
   "SIP/2.0 180 Ringing\r\nv: SIP/2.0/UDP h;branch=z9hG4bK2\r\nf: <tel:+12025550123>;tag=2\r\nt: <sip:b@h>;tag=3\r\ni: c\r\nCSeq: 2 INVITE\r\nl: 0\r\n\r\n",
 ];
 
@@ -80,12 +80,44 @@ export function loadSeeds(): Buffer[] {
   return seeds;
 }
 
-const INTERESTING_BYTES = [0x00, 0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x5c, 0x25, 0xff, 0x40, 0x3d, 0x5b, 0x5d, 0x2f, 0x80];
+const INTERESTING_BYTES = [
+  0x00, 0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x5c, 0x25, 0xff, 0x40, 0x3d, 0x5b, 0x5d,
+  0x2f, 0x80,
+];
 const TOKENS = [
-  "\r\n", "\r\n ", "\r\n\r\n", ",", ";", '"', "<", ">", "%", "%00", "%4", "99999999999999999999999", "-1", "SIP/2.0",
-  "Content-Length: 5\r\n", "l: 99999\r\n", "v: SIP/2.0/UDP [::1]:5060;branch=z9hG4bK\r\n", "Via: ,,,\r\n", "CSeq: 4294967296 INVITE\r\n",
-  "Max-Forwards: 256\r\n", "Contact: *, <sip:a@b>\r\n", "Route: sip:x\r\n", "[", "]", "::", "sips:", "tel:", ";branch=", ";tag=",
-  " \t ", "\\", "\"\\", "\u00e9",
+  "\r\n",
+  "\r\n ",
+  "\r\n\r\n",
+  ",",
+  ";",
+  '"',
+  "<",
+  ">",
+  "%",
+  "%00",
+  "%4",
+  "99999999999999999999999",
+  "-1",
+  "SIP/2.0",
+  "Content-Length: 5\r\n",
+  "l: 99999\r\n",
+  "v: SIP/2.0/UDP [::1]:5060;branch=z9hG4bK\r\n",
+  "Via: ,,,\r\n",
+  "CSeq: 4294967296 INVITE\r\n",
+  "Max-Forwards: 256\r\n",
+  "Contact: *, <sip:a@b>\r\n",
+  "Route: sip:x\r\n",
+  "[",
+  "]",
+  "::",
+  "sips:",
+  "tel:",
+  ";branch=",
+  ";tag=",
+  " \t ",
+  "\\",
+  '"\\',
+  "\u00e9",
 ];
 
 type Rand = () => number;
@@ -152,7 +184,10 @@ const MUTATORS: ReadonlyArray<(r: Rand, b: Buffer, seeds: readonly Buffer[]) => 
   // splice the head of this message with the tail of another
   (r, b, seeds) => {
     const other = pick(r, seeds);
-    return Buffer.concat([b.subarray(0, between(r, 0, b.length)), other.subarray(between(r, 0, other.length))]);
+    return Buffer.concat([
+      b.subarray(0, between(r, 0, b.length)),
+      other.subarray(between(r, 0, other.length)),
+    ]);
   },
   // repeat a region many times (exercises the size limits)
   (r, b) => {
@@ -187,9 +222,25 @@ function guarded(fn: () => unknown, also?: typeof RangeError): boolean {
 
 function exerciseMessage(m: SipMessage): void {
   const reads: Array<() => unknown> = [
-    () => m.requestUri, () => m.via, () => m.topVia, () => m.from, () => m.to, () => m.callId, () => m.cseq,
-    () => m.maxForwards, () => m.contact, () => m.route, () => m.recordRoute, () => m.contentType, () => m.expires,
-    () => m.require, () => m.proxyRequire, () => m.supported, () => m.date, () => m.values("Via"), () => m.reason,
+    () => m.requestUri,
+    () => m.via,
+    () => m.topVia,
+    () => m.from,
+    () => m.to,
+    () => m.callId,
+    () => m.cseq,
+    () => m.maxForwards,
+    () => m.contact,
+    () => m.route,
+    () => m.recordRoute,
+    () => m.contentType,
+    () => m.expires,
+    () => m.require,
+    () => m.proxyRequire,
+    () => m.supported,
+    () => m.date,
+    () => m.values("Via"),
+    () => m.reason,
   ];
   for (const read of reads) guarded(read);
   if (m.isRequest) validateRequest(m);
@@ -208,7 +259,10 @@ function exerciseMessage(m: SipMessage): void {
       }),
     RangeError,
   );
-  guarded(() => serializeMessage(m, { removeTopVia: true, removeHeaders: ["P-Asserted-Identity"] }), RangeError);
+  guarded(
+    () => serializeMessage(m, { removeTopVia: true, removeHeaders: ["P-Asserted-Identity"] }),
+    RangeError,
+  );
 }
 
 /** Feeds `input` to a framer in random chunks and reads every message it yields. */
@@ -261,7 +315,11 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
       if (exercise(input, i)) parsed++;
     } catch (err) {
       const e = err as Error;
-      crashes.push({ index: i, error: `${e.name}: ${e.message}\n${e.stack ?? ""}`, input: input.toString("latin1") });
+      crashes.push({
+        index: i,
+        error: `${e.name}: ${e.message}\n${e.stack ?? ""}`,
+        input: input.toString("latin1"),
+      });
     }
     const ms = performance.now() - t0;
     if (ms > slowestMs) {
@@ -270,7 +328,15 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
     }
     if (options.progress !== undefined && (i + 1) % 1000 === 0) options.progress(i + 1);
   }
-  return { count: options.count, seed, crashes, parsed, rejected: options.count - parsed, slowestMs, slowestIndex };
+  return {
+    count: options.count,
+    seed,
+    crashes,
+    parsed,
+    rejected: options.count - parsed,
+    slowestMs,
+    slowestIndex,
+  };
 }
 
 function argValue(argv: readonly string[], name: string, fallback: number): number {
@@ -314,7 +380,8 @@ async function main(): Promise<number> {
     }, 200);
     worker.on("message", (msg: { done?: number; report?: FuzzReport }) => {
       const step = process.stderr.isTTY ? 1000 : 100_000;
-      if (msg.done !== undefined && msg.done % step === 0) process.stderr.write(`fuzz: ${msg.done}/${count}\n`);
+      if (msg.done !== undefined && msg.done % step === 0)
+        process.stderr.write(`fuzz: ${msg.done}/${count}\n`);
       if (msg.report !== undefined) {
         clearInterval(timer);
         done({ report: msg.report });
@@ -335,7 +402,9 @@ async function main(): Promise<number> {
   }
   if (result.hang !== undefined) {
     const input = generateInput(loadSeeds(), seed, result.hang);
-    console.log(`fuzz: HANG at input #${result.hang} (seed ${seed}) after ${seconds} s; input (latin1, JSON):`);
+    console.log(
+      `fuzz: HANG at input #${result.hang} (seed ${seed}) after ${seconds} s; input (latin1, JSON):`,
+    );
     console.log(JSON.stringify(input.toString("latin1")));
     return 1;
   }

@@ -10,6 +10,7 @@ import { registerCertVerifyCommand } from "./commands/cert-verify.js";
 import { registerTlsaCommands } from "./commands/tlsa.js";
 import { registerPkiCommands } from "./commands/pki.js";
 import { registerCheckCommands } from "./commands/check.js";
+import { registerConfigCommands } from "./commands/config.js";
 
 export function buildProgram(): Command {
   const program = new Command("siptrust")
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerTlsaCommands(program);
   registerPkiCommands(program);
   registerCheckCommands(program);
+  registerConfigCommands(program);
   return program;
 }
 

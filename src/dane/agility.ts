@@ -5,9 +5,10 @@
  * Full(0) records carry no digest and are always used: with "3 1 0", "3 1 1" and "3 1 2" published, a
  * SHA-512-capable client accepts a key matching "3 1 0" or "3 1 2", and never one matching only "3 1 1".
  */
-import { MATCHING, type TlsaMatchingType, type UsableTlsaRecord } from "./tlsa.js";
+import type { TlsaMatching } from "../pki/tlsa-data.js";
+import { MATCHING, type UsableTlsaRecord } from "./tlsa.js";
 
-export type DigestMatchingType = Exclude<TlsaMatchingType, typeof MATCHING.FULL>;
+export type DigestMatchingType = Exclude<TlsaMatching, typeof MATCHING.FULL>;
 
 /** Strongest first. A digest type missing from the list is treated as unsupported and its records ignored. */
 export const DEFAULT_DIGEST_PREFERENCE: readonly DigestMatchingType[] = [MATCHING.SHA512, MATCHING.SHA256];
@@ -17,7 +18,7 @@ export function applyDigestAgility(
   records: readonly UsableTlsaRecord[],
   preference: readonly DigestMatchingType[] = DEFAULT_DIGEST_PREFERENCE,
 ): UsableTlsaRecord[] {
-  const chosen = new Map<string, TlsaMatchingType | undefined>();
+  const chosen = new Map<string, TlsaMatching | undefined>();
   for (const r of records) {
     const key = groupKey(r);
     if (!chosen.has(key)) chosen.set(key, strongestPresent(records, r, preference));
@@ -35,7 +36,7 @@ function strongestPresent(
   records: readonly UsableTlsaRecord[],
   like: UsableTlsaRecord,
   preference: readonly DigestMatchingType[],
-): TlsaMatchingType | undefined {
+): TlsaMatching | undefined {
   const present = new Set(
     records.filter((r) => r.usage === like.usage && r.selector === like.selector).map((r) => r.matchingType),
   );

@@ -1,38 +1,11 @@
 /**
- * Certificate association data (RFC 6698 §2.1.2–§2.1.3): the selected content of a certificate — the whole
- * DER certificate (selector 0) or its DER SubjectPublicKeyInfo verbatim (selector 1) — either as is
- * (matching type 0) or hashed with SHA-256 (1) or SHA-512 (2).
+ * Matching TLSA records against certificates (RFC 6698 §2.1.4). The association data itself — the selected
+ * content (RFC 6698 §2.1.2), as is or hashed (§2.1.3) — is computed by pki/tlsa-data.ts, the same code that
+ * `siptrust tlsa` publishes with, so what we publish and what we match can never disagree.
  */
-import { createHash, type X509Certificate } from "node:crypto";
-import { subjectPublicKeyInfoDer } from "../pki/der.js";
-import {
-  MATCHING,
-  SELECTOR,
-  type TlsaMatchingType,
-  type TlsaSelector,
-  type UsableTlsaRecord,
-} from "./tlsa.js";
-
-/** The bytes a selector picks out of a certificate. SPKI is cut from the DER, never re-encoded. */
-export function selectedContent(cert: X509Certificate, selector: TlsaSelector): Buffer {
-  return selector === SELECTOR.CERT ? cert.raw : subjectPublicKeyInfoDer(cert.raw);
-}
-
-/** The association data a TLSA record with this matching type would carry for `content`. */
-export function associationData(content: Buffer, matchingType: TlsaMatchingType): Buffer {
-  if (matchingType === MATCHING.SHA256) return createHash("sha256").update(content).digest();
-  if (matchingType === MATCHING.SHA512) return createHash("sha512").update(content).digest();
-  return content;
-}
-
-/** The association data of a certificate for a selector and matching type (what `siptrust tlsa` prints). */
-export function certificateAssociation(
-  cert: X509Certificate,
-  selector: TlsaSelector,
-  matchingType: TlsaMatchingType,
-): Buffer {
-  return associationData(selectedContent(cert, selector), matchingType);
-}
+import type { X509Certificate } from "node:crypto";
+import { tlsaAssociationData, type TlsaMatching, type TlsaSelector } from "../pki/tlsa-data.js";
+import type { UsableTlsaRecord } from "./tlsa.js";
 
 /**
  * Memoizes association data per certificate, selector and matching type, so that matching n records
@@ -42,7 +15,7 @@ export class AssociationCache {
   private readonly byCert = new Map<X509Certificate, Map<string, Buffer | null>>();
 
   /** The association data, or null when the certificate's DER cannot be cut (never matches). */
-  get(cert: X509Certificate, selector: TlsaSelector, matchingType: TlsaMatchingType): Buffer | null {
+  get(cert: X509Certificate, selector: TlsaSelector, matchingType: TlsaMatching): Buffer | null {
     let perCert = this.byCert.get(cert);
     if (!perCert) {
       perCert = new Map();
@@ -57,13 +30,9 @@ export class AssociationCache {
   }
 }
 
-function computeOrNull(
-  cert: X509Certificate,
-  selector: TlsaSelector,
-  matchingType: TlsaMatchingType,
-): Buffer | null {
+function computeOrNull(cert: X509Certificate, selector: TlsaSelector, matchingType: TlsaMatching): Buffer | null {
   try {
-    return certificateAssociation(cert, selector, matchingType);
+    return tlsaAssociationData(cert, selector, matchingType);
   } catch {
     return null;
   }

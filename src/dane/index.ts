@@ -1,4 +1,7 @@
-/** Public surface of the DANE layer (pure): TLSA records, association data, and verification. */
+/**
+ * Public surface of the DANE layer (pure): TLSA records and verification. The TLSA parameter types and
+ * association data come from the pki layer (pki/tlsa-data.ts, exported by pki/index.ts).
+ */
 export { verifyDane, MAX_PRESENTED_CHAIN } from "./verify.js";
 export type {
   AnchorSource,
@@ -19,14 +22,10 @@ export {
   classifyRecord,
   classifyRecords,
   describeRecord,
-  type TlsaMatchingType,
   type TlsaRecord,
-  type TlsaSelector,
-  type TlsaUsage,
   type UnusableReason,
   type UnusableTlsaRecord,
   type UsableTlsaRecord,
 } from "./tlsa.js";
-export { associationData, certificateAssociation, selectedContent } from "./association.js";
 export { DEFAULT_DIGEST_PREFERENCE, applyDigestAgility, type DigestMatchingType } from "./agility.js";
 export { checkNames, referenceNames, type NameCheckResult, type ReferenceIdentifiers } from "./names.js";

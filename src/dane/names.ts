@@ -13,7 +13,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { isDnsName, normalizeDomain } from "../pki/dns-name.js";
-import { sipDomainIdentities } from "./sip-identities.js";
+import { extractSipIdentities, matchSipDomain, type SipIdentity } from "../pki/identities.js";
 
 export interface ReferenceIdentifiers {
   /** The SRV target host (RFC 7673 §4); for a lookup without SRV, the host the client connected to. */
@@ -42,9 +42,9 @@ export function checkNames(
     const presented = matchDnsId(cert, reference, options.allowWildcards === true);
     if (presented !== undefined) return { ok: true, code: "name-match", reference, presented, via: "dns-id" };
   }
-  const sipIds = sipDomainIdentities(cert);
+  const sipIds = sipUriDomainIdentities(cert);
   for (const reference of references) {
-    if (sipIds.includes(reference)) {
+    if (matchSipDomain(sipIds, reference).ok) {
       return { ok: true, code: "name-match", reference, presented: `sip:${reference}`, via: "sip-uri" };
     }
   }
@@ -56,6 +56,14 @@ export function referenceNames(refs: ReferenceIdentifiers): string[] {
   const names = [refs.targetHost, refs.sipDomain].filter((n): n is string => typeof n === "string");
   const normalized = names.map(normalizeDomain).filter(isDnsName);
   return [...new Set(normalized)];
+}
+
+/**
+ * The RFC 5922 §7.1 domain identities taken from subjectAltName `sip:` URIs (pki/identities.ts decides
+ * what they are). DNS-IDs and the CN are not taken from here: matchDnsId checks those with RFC 6125 rules.
+ */
+function sipUriDomainIdentities(cert: X509Certificate): SipIdentity[] {
+  return extractSipIdentities(cert).identities.filter((id) => id.kind === "domain" && id.source === "san-uri");
 }
 
 function matchDnsId(cert: X509Certificate, reference: string, wildcards: boolean): string | undefined {

@@ -4,7 +4,8 @@ import type { ChainResult, TrustAnchor } from "../pki/chain.js";
 import type { Crl } from "../pki/crl.js";
 import type { DigestMatchingType } from "./agility.js";
 import type { NameCheckResult, ReferenceIdentifiers } from "./names.js";
-import type { TlsaRecord, TlsaUsage, UnusableTlsaRecord } from "./tlsa.js";
+import type { TlsaUsage } from "../pki/tlsa-data.js";
+import type { TlsaRecord, UnusableTlsaRecord } from "./tlsa.js";
 
 export interface DaneOptions {
   /**

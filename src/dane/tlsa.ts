@@ -5,17 +5,18 @@
  */
 import { X509Certificate, createPublicKey, type KeyObject } from "node:crypto";
 import { DerError, readElement } from "../pki/der.js";
+import type { TlsaMatching, TlsaSelector, TlsaUsage } from "../pki/tlsa-data.js";
 
+// The parameter types are pki/tlsa-data.ts's (shared with `siptrust tlsa`); these are their names.
 /** RFC 6698 §2.1.1 / RFC 7218 §2.1: certificate usage. */
-export const USAGE = { PKIX_TA: 0, PKIX_EE: 1, DANE_TA: 2, DANE_EE: 3 } as const;
+export const USAGE = { PKIX_TA: 0, PKIX_EE: 1, DANE_TA: 2, DANE_EE: 3 } as const satisfies Record<
+  string,
+  TlsaUsage
+>;
 /** RFC 6698 §2.1.2 / RFC 7218 §2.2: selector. */
-export const SELECTOR = { CERT: 0, SPKI: 1 } as const;
+export const SELECTOR = { CERT: 0, SPKI: 1 } as const satisfies Record<string, TlsaSelector>;
 /** RFC 6698 §2.1.3 / RFC 7218 §2.3: matching type. */
-export const MATCHING = { FULL: 0, SHA256: 1, SHA512: 2 } as const;
-
-export type TlsaUsage = (typeof USAGE)[keyof typeof USAGE];
-export type TlsaSelector = (typeof SELECTOR)[keyof typeof SELECTOR];
-export type TlsaMatchingType = (typeof MATCHING)[keyof typeof MATCHING];
+export const MATCHING = { FULL: 0, SHA256: 1, SHA512: 2 } as const satisfies Record<string, TlsaMatching>;
 
 /** One TLSA RDATA as it came from DNS: the numbers are not yet checked. */
 export interface TlsaRecord {
@@ -32,7 +33,7 @@ export interface UsableTlsaRecord {
   readonly index: number;
   readonly usage: TlsaUsage;
   readonly selector: TlsaSelector;
-  readonly matchingType: TlsaMatchingType;
+  readonly matchingType: TlsaMatching;
   readonly data: Buffer;
   readonly cert?: X509Certificate;
   readonly publicKey?: KeyObject;
@@ -100,7 +101,7 @@ export function classifyRecord(record: TlsaRecord, index: number): UsableTlsaRec
 interface UsableParameters {
   readonly usage: TlsaUsage;
   readonly selector: TlsaSelector;
-  readonly matchingType: TlsaMatchingType;
+  readonly matchingType: TlsaMatching;
 }
 
 /** The first rule the record's parameters or data length break, if any. */
@@ -159,7 +160,7 @@ function isSelector(n: number): n is TlsaSelector {
   return n === 0 || n === 1;
 }
 
-function isMatchingType(n: number): n is TlsaMatchingType {
+function isMatchingType(n: number): n is TlsaMatching {
   return n === 0 || n === 1 || n === 2;
 }
 

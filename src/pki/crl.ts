@@ -10,7 +10,8 @@ import type { KeyObject } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { canonicalName, type CanonicalName } from "./distinguished-name.js";
-import { integerHex, KEY_USAGE_BIT, type ParsedCert } from "./parsed-cert.js";
+import { readChildren, readElement } from "./der.js";
+import { KEY_USAGE_BIT, serialHex, type ParsedCert } from "./parsed-cert.js";
 import { looksLikePem, parsePemBlocks } from "./pem.js";
 import { verifySignature } from "./signature.js";
 
@@ -109,16 +110,18 @@ export function parseCrl(data: Buffer | string, source: string): Crl {
 }
 
 function decodeCrl(der: Buffer, source: string): Crl {
-  let crl: pkijs.CertificateRevocationList;
   try {
-    crl = pkijs.CertificateRevocationList.fromBER(der);
+    return buildCrl(pkijs.CertificateRevocationList.fromBER(der), source);
   } catch (err) {
     throw new CrlParseError(source, `not a DER CertificateList: ${(err as Error).message}`);
   }
+}
+
+function buildCrl(crl: pkijs.CertificateRevocationList, source: string): Crl {
   const extensions = crl.crlExtensions?.extensions ?? [];
   return {
     source,
-    issuer: canonicalName(crl.issuer),
+    issuer: canonicalName(issuerDer(crl.tbsView)),
     thisUpdate: crl.thisUpdate.value,
     nextUpdate: crl.nextUpdate?.value,
     revoked: revokedEntries(crl.revokedCertificates ?? []),
@@ -132,13 +135,21 @@ function decodeCrl(der: Buffer, source: string): Crl {
   };
 }
 
+// TBSCertList: version INTEGER OPTIONAL, signature AlgorithmIdentifier, issuer Name, ... (RFC 5280 §5.1)
+function issuerDer(tbs: Uint8Array): Buffer {
+  const fields = readChildren(readElement(Buffer.from(tbs)).value);
+  const issuer = fields[fields[0]?.tag === 0x02 ? 2 : 1];
+  if (issuer?.tag !== 0x30) throw new Error("TBSCertList has no issuer Name");
+  return issuer.whole;
+}
+
 function revokedEntries(list: readonly pkijs.RevokedCertificate[]): Map<string, RevokedEntry> {
   const map = new Map<string, RevokedEntry>();
   for (const entry of list) {
     const extensions = entry.crlEntryExtensions?.extensions ?? [];
-    const serialHex = integerHex(entry.userCertificate);
-    map.set(serialHex, {
-      serialHex,
+    const serial = serialHex(entry.userCertificate.valueBlock.valueHexView);
+    map.set(serial, {
+      serialHex: serial,
       revocationDate: entry.revocationDate.value,
       reason: reasonOf(extensions.find((e) => e.extnID === ENTRY_EXT.reasonCode)),
       unhandledCritical: extensions

@@ -1,10 +1,9 @@
 /**
- * GeneralName (RFC 5280 §4.2.1.6) in a form the path-validation code can compare: subjectAltName entries and
- * name-constraint subtree bases share this type.
+ * GeneralName (RFC 5280 §4.2.1.6) read from DER, in a form path validation can compare: subjectAltName
+ * entries and name-constraint subtree bases share this type.
  */
-import * as asn1js from "asn1js";
-import { RelativeDistinguishedNames, type GeneralName as PkijsGeneralName } from "pkijs";
 import { canonicalName, type CanonicalName } from "./distinguished-name.js";
+import type { DerElement } from "./der.js";
 
 export type GeneralName =
   | { readonly type: "dns"; readonly value: string }
@@ -17,36 +16,30 @@ export type GeneralName =
 /** The name form of a GeneralName, as used to group constraints. */
 export type GeneralNameType = GeneralName["type"];
 
-// GeneralName CHOICE tags (RFC 5280 §4.2.1.6).
-const RFC822 = 1;
-const DNS = 2;
-const DIRECTORY = 4;
-const URI = 6;
-const IP = 7;
+// GeneralName CHOICE tags, context-specific (RFC 5280 §4.2.1.6): IA5String and OCTET STRING forms are
+// IMPLICIT primitives; directoryName [4] is EXPLICIT (Name is a CHOICE), hence constructed.
+const TAG_RFC822 = 0x81;
+const TAG_DNS = 0x82;
+const TAG_DIRECTORY = 0xa4;
+const TAG_URI = 0x86;
+const TAG_IP = 0x87;
 
-/** Converts a pkijs GeneralName; unsupported forms become `other` with their tag. */
-export function fromPkijs(name: PkijsGeneralName): GeneralName {
-  switch (name.type) {
-    case RFC822:
-      return { type: "email", value: String(name.value) };
-    case DNS:
-      return { type: "dns", value: String(name.value) };
-    case URI:
-      return { type: "uri", value: String(name.value) };
-    case IP:
-      return { type: "ip", bytes: octets(name.value) };
-    case DIRECTORY:
-      return name.value instanceof RelativeDistinguishedNames
-        ? { type: "dn", name: canonicalName(name.value) }
-        : { type: "other", tag: name.type };
+/** Converts one GeneralName element; forms we do not process become `other` with their tag number. */
+export function readGeneralName(el: DerElement): GeneralName {
+  switch (el.tag) {
+    case TAG_RFC822:
+      return { type: "email", value: el.value.toString("latin1") };
+    case TAG_DNS:
+      return { type: "dns", value: el.value.toString("latin1") };
+    case TAG_URI:
+      return { type: "uri", value: el.value.toString("latin1") };
+    case TAG_IP:
+      return { type: "ip", bytes: Buffer.from(el.value) };
+    case TAG_DIRECTORY:
+      return { type: "dn", name: canonicalName(el.value) };
     default:
-      return { type: "other", tag: name.type };
+      return { type: "other", tag: el.tag & 0x1f };
   }
-}
-
-function octets(value: unknown): Buffer {
-  if (value instanceof asn1js.OctetString) return Buffer.from(value.valueBlock.valueHexView);
-  return Buffer.alloc(0);
 }
 
 /** Human form of a name, for details. */

@@ -12,7 +12,8 @@
  * - a SingleResponse names this certificate (CertID recomputed with the response's own hash, §3.2 item 1;
  *   else ocsp-certid-mismatch);
  * - no unrecognised critical extension is present (§4.4: else ocsp-critical-extension);
- * - the nonce we sent is echoed (RFC 8954 §2.1; else ocsp-nonce-mismatch);
+ * - a nonce in the response equals the one we sent, and one is present when `requireNonce` (RFC 8954 §2.1;
+ *   else ocsp-nonce-mismatch);
  * - thisUpdate / producedAt are not in the future and nextUpdate is not in the past, each with a clock-skew
  *   allowance (§3.2 items 5–6; else ocsp-not-yet-valid / ocsp-stale). Without nextUpdate, thisUpdate must
  *   be younger than `maxAgeMs` (§4.2.2.1: "newer revocation information is available all the time").
@@ -70,8 +71,14 @@ export interface OcspValidationInput {
   readonly clockSkewMs?: number;
   /** Oldest acceptable thisUpdate when the response has no nextUpdate. Default 1 hour. */
   readonly maxAgeMs?: number;
-  /** Raw nonce octets sent in the request; the response must echo them. Omit for stapled responses. */
+  /** Raw nonce octets sent in the request; a nonce in the response must equal them. Omit for staples. */
   readonly nonce?: Buffer;
+  /**
+   * Also refuse a response that carries no nonce. Default false: responders that pre-produce responses
+   * (RFC 5019 §2.2, most public CAs) ignore nonces, and freshness then rests on the time window, exactly as
+   * for a stapled response.
+   */
+  readonly requireNonce?: boolean;
 }
 
 export type OcspValidation =
@@ -129,7 +136,7 @@ function validateBasic(basic: BasicOcspResponse, input: OcspValidationInput): Oc
   if ("code" in single) return single;
   const failure =
     checkCriticalExtensions(basic, single) ??
-    checkNonce(basic, input.nonce) ??
+    checkNonce(basic, input.nonce, input.requireNonce ?? false) ??
     checkTimes(basic, single, at, skew, input.maxAgeMs ?? DEFAULT_OCSP_MAX_AGE_MS);
   if (failure) return failure;
   return {
@@ -277,10 +284,18 @@ function checkCriticalExtensions(
 
 // RFC 8954 §2.1: extnValue is the DER of an OCTET STRING holding the nonce; some responders echo the bare
 // octets instead, which proves freshness just as well.
-function checkNonce(basic: BasicOcspResponse, sent: Buffer | undefined): OcspFailure | undefined {
+function checkNonce(
+  basic: BasicOcspResponse,
+  sent: Buffer | undefined,
+  required: boolean,
+): OcspFailure | undefined {
   if (!sent) return undefined;
   const got = basic.nonce;
-  if (!got) return fail("ocsp-nonce-mismatch", "the response carries no nonce, a nonce was sent");
+  if (!got) {
+    return required
+      ? fail("ocsp-nonce-mismatch", "the response carries no nonce, a nonce was sent")
+      : undefined;
+  }
   if (got.equals(octetString(sent)) || got.equals(sent)) return undefined;
   return fail("ocsp-nonce-mismatch", "the response's nonce differs from the one sent");
 }

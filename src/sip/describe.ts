@@ -55,7 +55,8 @@ const each =
   };
 const nameAddr: Reader = (t) => parseNameAddr(t);
 const via: Reader = (t) => parseVia(t);
-const contact: Reader = (t) => (t === "*" ? { ok: true, value: "*" } : each((i) => parseNameAddr(i, { contact: true }))(t));
+const contact: Reader = (t) =>
+  t === "*" ? { ok: true, value: "*" } : each((i) => parseNameAddr(i, { contact: true }))(t);
 
 const READERS: Record<string, Reader> = {
   via: each(via),
@@ -82,12 +83,19 @@ function describeField(msg: SipMessage, f: HeaderField): HeaderDescription {
   if (f.key === "content-length") return { name: f.name, key: f.key, value, parsed: msg.contentLength };
   if (reader === undefined) return { name: f.name, key: f.key, value };
   const r = reader(value);
-  return r.ok ? { name: f.name, key: f.key, value, parsed: r.value } : { name: f.name, key: f.key, value, error: r.detail };
+  return r.ok
+    ? { name: f.name, key: f.key, value, parsed: r.value }
+    : { name: f.name, key: f.key, value, error: r.detail };
 }
 
 export function describeMessage(msg: SipMessage): MessageDescription {
   const headers = msg.headers.map((f) => describeField(msg, f));
-  const common = { version: msg.version, headers, contentLength: msg.contentLength, bodyLength: msg.body.length };
+  const common = {
+    version: msg.version,
+    headers,
+    contentLength: msg.contentLength,
+    bodyLength: msg.body.length,
+  };
   const sl = msg.startLine;
   if (sl.kind === "response") return { kind: "response", status: sl.status, reason: msg.reason!, ...common };
   const uriText = msg.requestUriText!;

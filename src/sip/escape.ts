@@ -177,6 +177,21 @@ export function recheckEscaped(escaped: string, mask: number): DecodedComponent 
   return r instanceof ScanError ? undefined : r;
 }
 
+/**
+ * Input text made safe for an error detail: error details end up in logs and in SIP reason phrases, so
+ * control characters (CR, LF, NUL...) and non-ASCII are shown as \\uXXXX and the text is cut to 64 chars.
+ */
+export function quoteForDetail(text: string): string {
+  let out = "'";
+  const n = Math.min(text.length, 64);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    out +=
+      c >= 0x20 && c < 0x7f && c !== 0x27 && c !== 0x5c ? text[i] : "\\u" + c.toString(16).padStart(4, "0");
+  }
+  return out + (text.length > n ? "...'" : "'");
+}
+
 export function describeChar(code: number): string {
   if (code >= 0x21 && code < 0x7f) return `'${String.fromCharCode(code)}'`;
   return `0x${code.toString(16).padStart(2, "0")}`;

@@ -12,7 +12,7 @@ import { CR, LF } from "./chars.js";
 import { SipParseError } from "./errors.js";
 import { resolveLimits, type SipLimits } from "./limits.js";
 import { SipMessage } from "./message.js";
-import { readContentLength, scanHead, type ScannedHead } from "./parser.js";
+import { readContentLength, scanHead, type ScannedHead } from "./head.js";
 
 export type FramerEvent =
   | { readonly type: "message"; readonly message: SipMessage }
@@ -167,13 +167,22 @@ export class Framer {
     }
     const headEnd = this.accLen + endInPiece;
     if (headEnd > this.limits.maxHeaderBytes) {
-      throw new SipParseError("too-large", `header section larger than ${this.limits.maxHeaderBytes} bytes`, 0);
+      throw new SipParseError(
+        "too-large",
+        `header section larger than ${this.limits.maxHeaderBytes} bytes`,
+        0,
+      );
     }
     const buf = this.joined(piece);
     this.head = scanHead(buf, headEnd, this.limits, this.anyVersion);
     const cl = readContentLength(this.head, this.limits);
     if (cl === undefined) {
-      throw new SipParseError("missing-header", "Content-Length is required on a stream", headEnd, "content-length");
+      throw new SipParseError(
+        "missing-header",
+        "Content-Length is required on a stream",
+        headEnd,
+        "content-length",
+      );
     }
     this.contentLength = cl;
     this.phase = Phase.Body;
@@ -192,7 +201,10 @@ export class Framer {
       return undefined;
     }
     const buf = this.joined(piece);
-    events.push({ type: "message", message: new SipMessage(buf.subarray(0, need), head, this.contentLength) });
+    events.push({
+      type: "message",
+      message: new SipMessage(buf.subarray(0, need), head, this.contentLength),
+    });
     this.phase = Phase.Idle;
     this.head = undefined;
     this.acc = [];
@@ -235,7 +247,11 @@ export class Framer {
   /** Limits on a header section that is not complete yet, checked before the piece is kept. */
   private checkPartialHead(piece: Buffer): void {
     if (this.accLen + piece.length > this.limits.maxHeaderBytes) {
-      throw new SipParseError("too-large", `header section larger than ${this.limits.maxHeaderBytes} bytes`, 0);
+      throw new SipParseError(
+        "too-large",
+        `header section larger than ${this.limits.maxHeaderBytes} bytes`,
+        0,
+      );
     }
     let from = 0;
     for (;;) {

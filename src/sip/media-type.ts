@@ -17,7 +17,10 @@ class Cursor {
   i = 0;
   constructor(readonly text: string) {}
   skipWs(): void {
-    while (this.i < this.text.length && (this.text.charCodeAt(this.i) === 0x20 || this.text.charCodeAt(this.i) === 0x09))
+    while (
+      this.i < this.text.length &&
+      (this.text.charCodeAt(this.i) === 0x20 || this.text.charCodeAt(this.i) === 0x09)
+    )
       this.i++;
   }
   token(): string {
@@ -67,7 +70,8 @@ export function parseMediaType(text: string): ValueResult<MediaType> {
     if (!cur.separator(0x3d)) return valueError("expected '=' after the parameter name", cur.i);
     const value = text.charCodeAt(cur.i) === 0x22 ? cur.quoted() : cur.token();
     if (value === undefined) return valueError("unterminated quoted string", cur.i);
-    if (value.length === 0 && text.charCodeAt(cur.i - 1) !== 0x22) return valueError("expected a value", cur.i);
+    if (value.length === 0 && text.charCodeAt(cur.i - 1) !== 0x22)
+      return valueError("expected a value", cur.i);
     params.push([name.toLowerCase(), value]);
   }
   cur.skipWs();

@@ -12,12 +12,13 @@ import { headerDisplayName, headerKey, headerKind } from "./headers.js";
 import { parseMediaType, type MediaType } from "./media-type.js";
 import { parseNameAddr, type NameAddr, type NameAddrOptions } from "./name-addr.js";
 import { parseOptionTags } from "./option-tags.js";
-import type { ScannedHead } from "./parser.js";
+import type { ScannedHead } from "./head.js";
 import { parseDeltaSeconds, parseMaxForwards } from "./scalars.js";
 import { parseSipDate } from "./sip-date.js";
 import { splitListBounds, type ItemBounds } from "./split.js";
 import type { StartLine } from "./start-line.js";
 import { parseUri, type Uri } from "./uri.js";
+import { unfold } from "./unfold.js";
 import { parseVia, type Via } from "./via.js";
 
 /** From / To: a name-addr or addr-spec with its tag parameter (RFC 3261 §19.3). */
@@ -49,8 +50,6 @@ export class SipMessage {
   readonly contentLength: number | undefined;
   /** latin1 view of the header section (one conversion per message; internal). */
   private readonly text: string;
-  /** Whether any byte of the header section is >= 0x80: -1 unknown yet, 0 no, 1 yes. */
-  private nonAsciiHead = -1;
 
   private requestUriCache: Uri | undefined = undefined;
   private viaCache: readonly Via[] | undefined = undefined;
@@ -107,7 +106,8 @@ export class SipMessage {
     if (sl.kind !== "request") return undefined;
     if (this.requestUriCache === undefined) {
       const r = parseUri(this.text.slice(sl.uriStart, sl.uriEnd));
-      if (!r.ok) throw new SipParseError("bad-request-uri", `Request-URI: ${r.detail}`, sl.uriStart + r.offset);
+      if (!r.ok)
+        throw new SipParseError("bad-request-uri", `Request-URI: ${r.detail}`, sl.uriStart + r.offset);
       this.requestUriCache = r.uri;
     }
     return this.requestUriCache;
@@ -133,9 +133,8 @@ export class SipMessage {
     let s = this.text.slice(field.valueStart, field.valueEnd);
     // The header section was read as latin1 (one byte, one character); a value with bytes >= 0x80 is
     // TEXT-UTF8 (RFC 3261 §25.1) and is decoded again from the bytes.
-    if (this.nonAsciiHead < 0) this.nonAsciiHead = NON_ASCII.test(this.text) ? 1 : 0;
-    if (this.nonAsciiHead === 1 && NON_ASCII.test(s)) s = this.raw.toString("utf8", field.valueStart, field.valueEnd);
-    if (field.folded) s = s.replace(/[ \t]*\r\n[ \t]+/g, " ");
+    if (NON_ASCII.test(s)) s = this.raw.toString("utf8", field.valueStart, field.valueEnd);
+    if (field.folded) s = unfold(s);
     return s;
   }
 
@@ -242,7 +241,8 @@ export class SipMessage {
     if (items.length === 0) return undefined;
     // RFC 3261 §20.10: "*" stands alone; it cannot be mixed with addresses.
     if (items.some((i) => i.text === "*")) {
-      if (items.length > 1) throw this.badItem(items[1]!, "contact", "'*' cannot be combined with other values");
+      if (items.length > 1)
+        throw this.badItem(items[1]!, "contact", "'*' cannot be combined with other values");
       return { star: true, values: [] };
     }
     return { star: false, values: items.map((item) => this.parseItem(item, "contact", parseContactValue)) };
@@ -255,7 +255,9 @@ export class SipMessage {
 
   /** Record-Route values, top first (RFC 3261 §20.30); empty when absent. */
   get recordRoute(): readonly NameAddr[] {
-    return this.listItems("record-route").map((item) => this.parseItem(item, "record-route", parseRouteValue));
+    return this.listItems("record-route").map((item) =>
+      this.parseItem(item, "record-route", parseRouteValue),
+    );
   }
 
   /** Require option tags (RFC 3261 §20.32); empty when absent. */

@@ -24,6 +24,7 @@ import {
   type LexError,
 } from "./params.js";
 import { formatUri, parseUri, type Uri } from "./uri.js";
+import { describeChar } from "./escape.js";
 
 export interface NameAddr {
   /** display name: quoted-string content (quoted-pairs resolved) or the tokens joined by one SP */
@@ -73,7 +74,7 @@ export function parseNameAddr(text: string, options: NameAddrOptions = {}): Name
   const params = parseGenericParams(text, head.end, end);
   if (params instanceof ScanError) return bad(params.offset, params.detail);
   const rest = skipSws(text, params.end, end);
-  if (rest !== end) return bad(rest, `unexpected '${text[rest]}' after address`);
+  if (rest !== end) return bad(rest, `unexpected ${describeChar(text.charCodeAt(rest))} after address`);
   const checked = checkHeaderParams(params.params, options);
   if (checked !== undefined) return bad(head.end, checked);
   return { ok: true, value: build(head, parsed.uri, params.params) };
@@ -174,7 +175,10 @@ function scanAddrSpec(text: string, start: number, end: number): ScannedAddress 
     const c = text.charCodeAt(i);
     if (c === 0x3b || c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) break;
     if (c === 0x3f || c === 0x2c) {
-      return new ScanError(i, `'${text[i]}' in an addr-spec: the URI must be enclosed in '<' '>'`);
+      return new ScanError(
+        i,
+        `${describeChar(text.charCodeAt(i))} in an addr-spec: the URI must be enclosed in '<' '>'`,
+      );
     }
     i++;
   }

@@ -7,7 +7,8 @@ import { valueError, type ValueResult } from "./errors.js";
 import { splitListBounds } from "./split.js";
 
 export function parseOptionTags(text: string, allowEmpty: boolean): ValueResult<string[]> {
-  if (text.length === 0) return allowEmpty ? { ok: true, value: [] } : valueError("expected an option-tag", 0);
+  if (text.length === 0)
+    return allowEmpty ? { ok: true, value: [] } : valueError("expected an option-tag", 0);
   const tags: string[] = [];
   for (const b of splitListBounds(text)) {
     const tag = text.slice(b.start, b.end);

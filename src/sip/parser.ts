@@ -1,173 +1,17 @@
-/**
- * Datagram-mode parsing (one message per buffer) and the header-section scanner shared with the stream framer.
- * The scanner walks the header section once, byte by byte with table lookups, and records offsets only:
- * header values are parsed later, on access (see message.ts).
- */
-import { COLON, HT, SP, TOKEN } from "./chars.js";
+/** Datagram-mode parsing: one message per buffer (UDP, or a captured message). */
 import { SipParseError } from "./errors.js";
-import type { HeaderField } from "./header-field.js";
-import { headerKey } from "./headers.js";
+import { findHeadEnd, readContentLength, scanHead } from "./head.js";
 import { resolveLimits, type SipLimits } from "./limits.js";
 import { SipMessage } from "./message.js";
-import { parseStartLine, type StartLine } from "./start-line.js";
 
 export interface ParseOptions {
   /** Size limits; defaults in limits.ts. */
   readonly limits?: Partial<SipLimits>;
   /**
    * Accept any SIP/x.y version instead of failing with `bad-version`, so a server can still read the headers it
-   * needs to answer 505 (RFC 3261 §8.2.2... §21.5.6). validateRequest then reports 505.
+   * needs to answer 505 Version Not Supported (RFC 3261 §21.5.6); validateRequest then reports 505.
    */
   readonly acceptAnyVersion?: boolean;
-}
-
-const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
-
-/** The parsed start line and header offsets of a header section. */
-export interface ScannedHead {
-  readonly text: string;
-  readonly startLine: StartLine;
-  readonly fields: HeaderField[];
-  /** Offset of the first body byte (just after the empty line). */
-  readonly headEnd: number;
-}
-
-/**
- * Finds the end of the header section (the offset just after CRLFCRLF) within the first `maxHeaderBytes`
- * of `buf`; -1 when it is not there.
- */
-export function findHeadEnd(buf: Buffer, from: number, maxHeaderBytes: number): number {
-  const window = buf.length - from > maxHeaderBytes ? buf.subarray(0, from + maxHeaderBytes) : buf;
-  const at = window.indexOf(CRLFCRLF, from);
-  return at < 0 ? -1 : at + 4;
-}
-
-/** Scans buf[0, headEnd), which must end with CRLFCRLF. Throws SipParseError. */
-export function scanHead(buf: Buffer, headEnd: number, limits: SipLimits, anyVersion: boolean): ScannedHead {
-  // One latin1 conversion of the header section: every later read is a cheap slice of this string.
-  const text = buf.toString("latin1", 0, headEnd);
-  const lineEnd = text.indexOf("\r\n");
-  if (lineEnd > limits.maxLineLength) throw new SipParseError("too-large", "start line too long", 0);
-  const startLine = parseStartLine(buf, 0, lineEnd, anyVersion);
-  const fields = scanFields(text, lineEnd + 2, headEnd - 2, limits);
-  return { text, startLine, fields, headEnd };
-}
-
-/** Scans header lines from `pos` up to `stop`, the offset of the CRLF of the empty line. */
-function scanFields(text: string, pos: number, stop: number, limits: SipLimits): HeaderField[] {
-  const fields: HeaderField[] = [];
-  while (pos < stop) {
-    if (fields.length === limits.maxHeaders) {
-      throw new SipParseError("too-large", `more than ${limits.maxHeaders} header fields`, pos);
-    }
-    const field = scanField(text, pos, limits.maxLineLength);
-    fields.push(field);
-    pos = field.end;
-  }
-  return fields;
-}
-
-function scanField(text: string, lineStart: number, maxLine: number): HeaderField {
-  let i = lineStart;
-  while (TOKEN[text.charCodeAt(i)] === 1) i++;
-  if (i === lineStart) {
-    const c = text.charCodeAt(i);
-    const why = c === SP || c === HT ? "continuation line without a header" : "header line must start with a name";
-    throw new SipParseError("bad-header", why, i);
-  }
-  const nameEnd = i;
-  while (text.charCodeAt(i) === SP || text.charCodeAt(i) === HT) i++;
-  if (text.charCodeAt(i) !== COLON) throw new SipParseError("bad-header", "expected ':' after header name", i);
-  i++;
-  let physStart = lineStart;
-  let valueStart = -1;
-  let valueEnd = -1;
-  let folded = false;
-  // Line by line with indexOf (native memchr) rather than byte by byte: CR ends a physical line, and the
-  // LF must follow it and must not appear earlier (bare LF / bare CR are not line ends in SIP, RFC 3261 §7).
-  for (;;) {
-    const cr = text.indexOf("\r", i);
-    const lf = text.indexOf("\n", i);
-    if (lf !== cr + 1) {
-      const at = lf < cr ? lf : cr;
-      throw new SipParseError("bad-header", lf < cr ? "LF not preceded by CR" : "CR not followed by LF", at);
-    }
-    if (cr - physStart > maxLine) throw new SipParseError("too-large", "header line too long", physStart);
-    let s = i;
-    while (s < cr && (text.charCodeAt(s) === SP || text.charCodeAt(s) === HT)) s++;
-    if (s < cr) {
-      let e = cr;
-      while (text.charCodeAt(e - 1) === SP || text.charCodeAt(e - 1) === HT) e--;
-      // RFC 3261 §7.3.1: a fold inside the value (not before its first character) must be unfolded on read.
-      if (valueStart < 0) valueStart = s;
-      else folded = true;
-      valueEnd = e;
-    }
-    const next = text.charCodeAt(cr + 2);
-    i = cr + 2;
-    if (next !== SP && next !== HT) break;
-    physStart = i;
-  }
-  if (valueStart < 0) valueStart = valueEnd = i - 2;
-  const name = nameAt(text, lineStart, nameEnd);
-  return { name, key: headerKey(name), start: lineStart, end: i, valueStart, valueEnd, folded };
-}
-
-// Header names as received, by length and first two characters, so the common spellings are found without
-// allocating a new string per header; bounded so that a peer sending many distinct names cannot grow it.
-const NAME_CACHE = new Map<number, string[]>();
-const NAME_CACHE_MAX = 4096;
-let nameCacheSize = 0;
-
-function nameAt(text: string, start: number, end: number): string {
-  const len = end - start;
-  const slot = (len << 16) | (text.charCodeAt(start) << 8) | (text.charCodeAt(end - 1) & 0xff);
-  const list = NAME_CACHE.get(slot);
-  if (list !== undefined) {
-    for (const known of list) if (text.startsWith(known, start)) return known;
-  }
-  const name = text.slice(start, end);
-  if (nameCacheSize < NAME_CACHE_MAX) {
-    nameCacheSize++;
-    if (list === undefined) NAME_CACHE.set(slot, [name]);
-    else list.push(name);
-  }
-  return name;
-}
-
-/**
- * RFC 3261 §20.14 / §18.3: Content-Length = 1*DIGIT, at most once (two values cannot frame a message,
- * RFC 4475 §3.3.9). Returns undefined when absent.
- */
-export function readContentLength(head: ScannedHead, limits: SipLimits): number | undefined {
-  let found: HeaderField | undefined;
-  for (const f of head.fields) {
-    if (f.key !== "content-length") continue;
-    if (found !== undefined) {
-      throw new SipParseError("duplicate-header", "more than one Content-Length", f.start, "content-length");
-    }
-    found = f;
-  }
-  if (found === undefined) return undefined;
-  return contentLengthValue(head.text, found, limits);
-}
-
-function contentLengthValue(text: string, f: HeaderField, limits: SipLimits): number {
-  if (f.valueStart === f.valueEnd) {
-    throw new SipParseError("bad-header", "empty Content-Length", f.valueStart, "content-length");
-  }
-  let n = 0;
-  for (let i = f.valueStart; i < f.valueEnd; i++) {
-    const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) {
-      throw new SipParseError("bad-header", "Content-Length must be digits only", i, "content-length");
-    }
-    n = n * 10 + d;
-    if (n > limits.maxBodyBytes) {
-      throw new SipParseError("too-large", `body larger than ${limits.maxBodyBytes} bytes`, f.valueStart, "content-length");
-    }
-  }
-  return n;
 }
 
 /**

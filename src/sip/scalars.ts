@@ -12,7 +12,12 @@ export const UINT32_MAX = 0xffffffff;
  * Parses text[start,end) as 1*DIGIT not above `max`. Works digit by digit and stops once past `max`,
  * so a 100-digit value costs nothing and never loses precision.
  */
-export function parseBoundedDigits(text: string, start: number, end: number, max: number): ValueResult<number> {
+export function parseBoundedDigits(
+  text: string,
+  start: number,
+  end: number,
+  max: number,
+): ValueResult<number> {
   if (start >= end) return valueError("expected digits", start);
   let n = 0;
   for (let i = start; i < end; i++) {

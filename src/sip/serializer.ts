@@ -64,7 +64,8 @@ function line(name: string, value: string): Buffer {
 /** Builds a message from parts; adds Content-Length when the parts have none. */
 export function formatMessage(parts: MessageParts): Buffer {
   checkValue("start line", parts.startLine);
-  const body = typeof parts.body === "string" ? Buffer.from(parts.body, "utf8") : (parts.body ?? Buffer.alloc(0));
+  const body =
+    typeof parts.body === "string" ? Buffer.from(parts.body, "utf8") : (parts.body ?? Buffer.alloc(0));
   const out: Buffer[] = [Buffer.from(parts.startLine, "utf8"), CRLF];
   let hasLength = false;
   for (const [name, value] of parts.headers) {
@@ -152,7 +153,8 @@ class Writer {
       return;
     }
     checkValue("Request-URI", requestUri);
-    if (requestUri.length === 0 || /[\s]/.test(requestUri)) throw new RangeError("Request-URI must be non-empty without whitespace");
+    if (requestUri.length === 0 || /[\s]/.test(requestUri))
+      throw new RangeError("Request-URI must be non-empty without whitespace");
     this.flush();
     this.out.push(Buffer.from(`${sl.method} ${requestUri} ${sl.version}\r\n`, "utf8"));
   }

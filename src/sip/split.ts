@@ -34,7 +34,8 @@ export function splitListBounds(text: string, max = Infinity): ItemBounds[] {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inQuote) {
-      if (c === 0x5c) i++; // quoted-pair: skip the escaped character
+      if (c === 0x5c)
+        i++; // quoted-pair: skip the escaped character
       else if (c === 0x22) inQuote = false;
     } else if (inAngle) {
       if (c === 0x3e) inAngle = false;

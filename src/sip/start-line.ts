@@ -83,7 +83,11 @@ function parseStatusLine(buf: Buffer, start: number, end: number, anyVersion: bo
     !isDigit(buf[codeStart + 2]!) ||
     buf[codeStart + 3] !== SP
   ) {
-    throw new SipParseError("bad-start-line", "status code must be 3 digits 100-699 followed by SP", codeStart);
+    throw new SipParseError(
+      "bad-start-line",
+      "status code must be 3 digits 100-699 followed by SP",
+      codeStart,
+    );
   }
   const status = (c0 - 0x30) * 100 + (buf[codeStart + 1]! - 0x30) * 10 + (buf[codeStart + 2]! - 0x30);
   const reasonStart = codeStart + 4;
@@ -106,7 +110,8 @@ function checkReasonPhrase(buf: Buffer, start: number, end: number): void {
 function parseRequestLine(buf: Buffer, start: number, end: number, anyVersion: boolean): RequestLine {
   let i = start;
   while (i < end && TOKEN[buf[i]!] === 1) i++;
-  if (i === start) throw new SipParseError("bad-start-line", "request line must start with a method token", start);
+  if (i === start)
+    throw new SipParseError("bad-start-line", "request line must start with a method token", start);
   const method = buf.toString("latin1", start, i);
   if (buf[i] !== SP) throw new SipParseError("bad-start-line", "expected one SP after the method", i);
   const uriStart = i + 1;

@@ -16,6 +16,7 @@ import {
   decodeComponent,
   describeChar,
   escapeComponent,
+  quoteForDetail,
   hasClass,
   hexValue,
   isAlnum,
@@ -249,11 +250,11 @@ export function scanHost(text: string, start: number, end: number): ScannedHost 
   if (digitsAndDots) {
     const v4 = scanIpv4(text, start, i);
     if (v4 === undefined)
-      return new ScanError(start, `'${text.slice(start, i)}' is not a valid IPv4 address`);
+      return new ScanError(start, `${quoteForDetail(text.slice(start, i))} is not a valid IPv4 address`);
     return { host: v4, kind: "ipv4", end: i };
   }
   const bad = checkHostname(text, start, i);
-  if (bad >= 0) return new ScanError(bad, `'${text.slice(start, i)}' is not a valid hostname`);
+  if (bad >= 0) return new ScanError(bad, `${quoteForDetail(text.slice(start, i))} is not a valid hostname`);
   const raw = text.slice(start, i);
   return { host: upper ? raw.toLowerCase() : raw, kind: "hostname", end: i };
 }
@@ -342,7 +343,7 @@ export function parseIpv4(text: string): number[] | undefined {
  */
 export function parseIpv6(text: string, start: number, end: number): number[] | EscapeError {
   const bad = (detail: string): EscapeError =>
-    new ScanError(start, `IPv6 address '${text.slice(start, Math.min(end, start + 64))}': ${detail}`);
+    new ScanError(start, `IPv6 address ${quoteForDetail(text.slice(start, end))}: ${detail}`);
   if (end <= start || end - start > 45) return bad("bad length");
   const groups: number[] = [];
   let gap = -1;
@@ -480,14 +481,14 @@ function checkUriParam(
   seen: Set<string>,
 ): { param: UriParam } | EscapeError {
   // A Set, not a scan of the list: an 8 KiB URI can carry thousands of parameters.
-  if (seen.has(name)) return new ScanError(offset, `uri-parameter '${name}' repeated`);
+  if (seen.has(name)) return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} repeated`);
   seen.add(name);
   const needValue = name === "transport" || name === "user" || name === "method" || name === "ttl";
   if ((needValue || name === "maddr") && value === null) {
-    return new ScanError(offset, `uri-parameter '${name}' needs a value`);
+    return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} needs a value`);
   }
   if (needValue && name !== "ttl" && !isTokenString(value!)) {
-    return new ScanError(offset, `uri-parameter '${name}' is not a token`);
+    return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} is not a token`);
   }
   if (name === "ttl" && parseTtl(value!) === undefined) return new ScanError(offset, "ttl not in 0..255");
   if (name === "maddr") {
@@ -576,7 +577,9 @@ export function sipUriEquals(a: SipUri, b: SipUri): boolean {
 }
 
 function hostEquals(a: SipUri, b: SipUri): boolean {
-  // RFC 3261 §19.1.4: an IP address never equals a host name, even one that resolves to it.
+  // RFC 3261 §19.1.4: an IP address never equals a host name, even one that resolves to it. RFC 5954 §4:
+  // IP addresses compare by value, not text ("[::1]" equals "[0:0:0:0:0:0:0:1]"); the parser already
+  // stores one text per value.
   return a.hostKind === b.hostKind && normalizedHost(a.host) === normalizedHost(b.host);
 }
 
@@ -708,6 +711,7 @@ function formatSipUri(uri: SipUri): string {
   let out = uri.scheme + ":";
   const user = canonicalUser(uri);
   if (user !== undefined) {
+    if (user === "") throw new TypeError("URI with an empty user part");
     out += user;
     const password = canonicalPassword(uri);
     if (password !== undefined) out += ":" + password;

@@ -59,8 +59,20 @@ export interface ValidateOptions {
 
 const DEFAULT_SCHEMES = ["sip", "sips", "tel"];
 const DEFAULT_METHODS = [
-  "INVITE", "ACK", "OPTIONS", "BYE", "CANCEL", "REGISTER", // RFC 3261
-  "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
+  "INVITE",
+  "ACK",
+  "OPTIONS",
+  "BYE",
+  "CANCEL",
+  "REGISTER", // RFC 3261
+  "PRACK",
+  "SUBSCRIBE",
+  "NOTIFY",
+  "PUBLISH",
+  "INFO",
+  "REFER",
+  "MESSAGE",
+  "UPDATE",
 ];
 
 const REASONS = {
@@ -89,7 +101,9 @@ function failure(
   offset: number,
   header: string | undefined,
 ): WellFormedResult {
-  return header === undefined ? { ok: false, code, detail, offset } : { ok: false, code, detail, offset, header };
+  return header === undefined
+    ? { ok: false, code, detail, offset }
+    : { ok: false, code, detail, offset, header };
 }
 
 /**
@@ -171,7 +185,7 @@ function fromWellFormed(r: WellFormedResult & { ok: false }): RequestVerdict {
 }
 
 /**
- * The answer a server owes a request, in RFC 3261 order: 505 for another SIP version (§8.2.2... reached
+ * The answer a server owes a request, in RFC 3261 order: 505 for another SIP version (§21.5.6; reached
  * only when parsed with acceptAnyVersion), 400 for malformed requests, 501 for unknown methods (UAS),
  * 400 for a CSeq method mismatch, 416 for an unsupported Request-URI scheme, 420 for unsupported
  * Require/Proxy-Require tags, 483 when Max-Forwards is 0 (proxy).
@@ -179,7 +193,8 @@ function fromWellFormed(r: WellFormedResult & { ok: false }): RequestVerdict {
 export function validateRequest(msg: SipMessage, options: ValidateOptions = {}): RequestVerdict {
   if (!msg.isRequest) throw new TypeError("validateRequest needs a request");
   const role = options.role ?? "proxy";
-  if (msg.version !== "SIP/2.0") return reject(505, "bad-version", `SIP version ${msg.version} not supported`);
+  if (msg.version !== "SIP/2.0")
+    return reject(505, "bad-version", `SIP version ${msg.version} not supported`);
   for (const check of [checkRequestUri, checkHeaders]) {
     const r = check(msg);
     if (!r.ok) return fromWellFormed(r);
@@ -204,11 +219,15 @@ function checkPolicy(msg: SipMessage, role: "proxy" | "uas", options: ValidateOp
   const supported = options.supported ?? [];
   // A UAS checks Require (§8.2.2.3) and a proxy Proxy-Require (§16.3 step 5); neither applies to CANCEL/ACK
   // for Require (§8.2.2.3: "...MUST NOT be used in a SIP CANCEL request, or in an ACK request").
-  const required = role === "uas" ? (msg.method === "ACK" || msg.method === "CANCEL" ? [] : msg.require) : msg.proxyRequire;
+  const required =
+    role === "uas" ? (msg.method === "ACK" || msg.method === "CANCEL" ? [] : msg.require) : msg.proxyRequire;
   const unsupported = required.filter((tag) => !supported.includes(tag));
   if (unsupported.length > 0) {
     const header = role === "uas" ? "require" : "proxy-require";
-    return reject(420, "bad-extension", `unsupported option tags: ${unsupported.join(", ")}`, { header, unsupported });
+    return reject(420, "bad-extension", `unsupported option tags: ${unsupported.join(", ")}`, {
+      header,
+      unsupported,
+    });
   }
   if (role === "proxy" && msg.maxForwards === 0) {
     return reject(483, "too-many-hops", "Max-Forwards is 0", { header: "max-forwards" });
@@ -222,6 +241,7 @@ function checkPolicy(msg: SipMessage, role: "proxy" | "uas", options: ValidateOp
  */
 export function validateResponse(msg: SipMessage): WellFormedResult {
   if (msg.isRequest) throw new TypeError("validateResponse needs a response");
-  if (msg.version !== "SIP/2.0") return failure("bad-version", `SIP version ${msg.version} not supported`, 0, undefined);
+  if (msg.version !== "SIP/2.0")
+    return failure("bad-version", `SIP version ${msg.version} not supported`, 0, undefined);
   return checkHeaders(msg);
 }

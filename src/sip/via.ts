@@ -19,6 +19,7 @@ import {
   type LexError,
 } from "./params.js";
 import { parseHost, parseTtl, scanHost, scanPort, type HostKind } from "./uri.js";
+import { describeChar } from "./escape.js";
 
 export interface Via {
   /** upper-cased; "SIP" for every RFC 3261 element */
@@ -62,7 +63,8 @@ export function parseVia(text: string): ViaResult {
   const r = parseViaParm(text, skipSws(text, 0, end), end);
   if (r instanceof ScanError) return fail(r);
   const rest = skipSws(text, r.end, end);
-  if (rest !== end) return fail(new ScanError(rest, `unexpected '${text[rest]}' after via-parm`));
+  if (rest !== end)
+    return fail(new ScanError(rest, `unexpected ${describeChar(text.charCodeAt(rest))} after via-parm`));
   return { ok: true, value: r.via };
 }
 
@@ -77,7 +79,8 @@ export function parseViaList(text: string): ViaListResult {
     out.push(r.via);
     i = skipSws(text, r.end, end);
     if (i >= end) return { ok: true, value: out };
-    if (text.charCodeAt(i) !== 0x2c) return fail(new ScanError(i, `unexpected '${text[i]}' after via-parm`));
+    if (text.charCodeAt(i) !== 0x2c)
+      return fail(new ScanError(i, `unexpected ${describeChar(text.charCodeAt(i))} after via-parm`));
     i = skipSws(text, i + 1, end);
   }
 }

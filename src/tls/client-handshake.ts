@@ -68,7 +68,8 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
       minVersion: request.minVersion ?? "TLSv1.2",
       cert: request.clientCredentials?.cert,
       key: request.clientCredentials?.key,
-      requestOCSP: request.requestOcsp ?? false,
+      // tls.connect passes requestOCSP on to TLSSocket; @types/node lists it only for TLSSocketOptions.
+      ...({ requestOCSP: request.requestOcsp ?? false } satisfies tls.TLSSocketOptions),
     });
     let ocspResponse: Buffer | undefined;
     // Emitted before 'secureConnect' (Node tls docs) when the server stapled a response.

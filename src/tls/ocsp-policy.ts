@@ -67,8 +67,10 @@ export interface OcspCheckInput {
   readonly fetch?: OcspFetcher;
   readonly timeoutMs?: number;
   readonly hash?: CertIdHash;
-  /** Send a nonce to the responder and require it back (RFC 8954). Default true. */
+  /** Send a nonce to the responder (RFC 8954); an echoed nonce must match. Default true. */
   readonly useNonce?: boolean;
+  /** Refuse responder answers without the nonce (see pki/ocsp.ts). Default false. */
+  readonly requireNonce?: boolean;
   readonly at?: Date;
   readonly clockSkewMs?: number;
   readonly maxAgeMs?: number;
@@ -195,7 +197,7 @@ function validate(
     ...(input.at ? { at: input.at } : {}),
     ...(input.clockSkewMs !== undefined ? { clockSkewMs: input.clockSkewMs } : {}),
     ...(input.maxAgeMs !== undefined ? { maxAgeMs: input.maxAgeMs } : {}),
-    ...(nonce ? { nonce } : {}),
+    ...(nonce ? { nonce, requireNonce: input.requireNonce ?? false } : {}),
   });
 }
 

@@ -20,6 +20,8 @@ export interface ResolverAdapterOptions {
   readonly locate?: LocateOptions;
   /** Resolver label for warnings (e.g. "192.0.2.53:53"). */
   readonly resolverLabel?: string;
+  /** False when the resolver's AD bit is not believed (not loopback, not configured trusted): always warn. */
+  readonly adTrusted?: boolean;
 }
 
 export class DnsOutboundResolver implements OutboundResolver {
@@ -30,7 +32,9 @@ export class DnsOutboundResolver implements OutboundResolver {
 
   async locate(destination: OutboundDestination): Promise<Location> {
     const result = await locate(this.client, destination, this.options.locate);
-    return toLocation(result, this.options.resolverLabel);
+    const location = toLocation(result, this.options.resolverLabel);
+    if (this.options.adTrusted !== false || (location.warnings?.length ?? 0) > 0) return location;
+    return { ...location, warnings: [untrustedAdWarning(this.options.resolverLabel, false)] };
   }
 
   async lookupTlsa(port: number, host: string): Promise<TlsaLookup> {
@@ -72,7 +76,8 @@ function toLocatedTarget(target: Target): LocatedTarget {
 }
 
 // RFC 6840 §5.8 / RFC 4035 §3.2.3: an AD bit from a resolver reached over an untrusted path proves nothing.
-function untrustedAdWarning(label: string | undefined): string {
+function untrustedAdWarning(label: string | undefined, sawAd = true): string {
   const who = label ? `resolver ${label}` : "the resolver";
-  return `${who} set AD=1 but is not on loopback nor marked trusted: its answers count as insecure, so DANE cannot apply`;
+  const what = sawAd ? "set AD=1 but is" : "is";
+  return `${who} ${what} not on loopback nor marked trusted: its answers count as insecure, so DANE cannot apply`;
 }

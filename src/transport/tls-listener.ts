@@ -127,6 +127,28 @@ export class TlsListener {
     });
   }
 
+  /**
+   * Reload policy `revalidate` (issue 6 §3): re-checks every open connection's client chain against the
+   * current client policy (new CA set, CRLs, mapping) and closes those that no longer pass. A connection
+   * accepted without a certificate is re-checked too: a listener that now requires one closes it.
+   */
+  revalidate(): Array<{ readonly connection: InboundConnection; readonly verification: ClientVerification }> {
+    const policy = this.options.clientPolicy();
+    const closed: Array<{ connection: InboundConnection; verification: ClientVerification }> = [];
+    for (const connection of this.open) {
+      const verification = verifyClientChain(connection.chain, policy);
+      if (verification.ok) continue;
+      this.counters.increment(`reload.revalidate.${verification.code}`);
+      this.logger.warn(
+        { code: verification.code, remote: connection.remoteAddress },
+        "connection lost trust on reload; closing",
+      );
+      closed.push({ connection, verification });
+      connection.close();
+    }
+    return closed;
+  }
+
   /** Stops accepting, closes every connection, and resolves when the server is closed. */
   close(): Promise<void> {
     for (const connection of this.open) connection.close();

@@ -113,7 +113,9 @@ function attemptText(attempt: OutboundAttempt, n: number): string[] {
   );
   for (const id of attempt.identities) lines.push(`  identity ${id.kind} ${id.value} (${id.source})`);
   const v = attempt.verification;
-  lines.push(`  ${v.ok ? "VERIFIED" : "FAILED"} by ${v.method}: ${v.code}: ${v.detail}`);
+  // Without a handshake nothing was verified, so no method applies.
+  const by = attempt.tls ? ` by ${v.method}` : " before verification";
+  lines.push(`  ${v.ok ? "VERIFIED" : "FAILED"}${by}: ${v.code}: ${v.detail}`);
   return lines;
 }
 

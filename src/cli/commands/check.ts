@@ -59,7 +59,10 @@ async function checkAction(text: string, opts: CheckOptions): Promise<void> {
   const anchors = await loadAnchors(opts.ca);
   const clientCredentials = await loadClientCredentials(opts.clientCert, opts.clientKey);
   const client = makeDnsClient(opts, timeoutMs);
-  const resolver = new DnsOutboundResolver(client, { resolverLabel: client.resolverLabel });
+  const resolver = new DnsOutboundResolver(client, {
+    resolverLabel: client.resolverLabel,
+    adTrusted: client.endpoint.adTrusted,
+  });
   const result = await verifyOutbound(text, destinationOf(uri), {
     resolver,
     anchors,

@@ -52,7 +52,9 @@ interface Invalid {
 function wellFormed(msg: SipMessage): Invalid | undefined {
   if (msg.isRequest) {
     const r = checkRequestWellFormed(msg);
-    return r.ok ? undefined : { ok: false, code: r.code, detail: r.detail, offset: r.offset, header: r.header };
+    return r.ok
+      ? undefined
+      : { ok: false, code: r.code, detail: r.detail, offset: r.offset, header: r.header };
   }
   const r = validateResponse(msg);
   return r.ok ? undefined : { ok: false, code: r.code, detail: r.detail, offset: r.offset, header: r.header };
@@ -71,7 +73,9 @@ function printValid(msg: SipMessage, json: boolean): void {
   const description = describeMessage(msg);
   const proxyVerdict = msg.isRequest ? validateRequest(msg) : undefined;
   if (json) {
-    process.stdout.write(JSON.stringify({ ok: true, code: "valid", ...description, proxyVerdict }, null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify({ ok: true, code: "valid", ...description, proxyVerdict }, null, 2) + "\n",
+    );
     return;
   }
   const first =
@@ -84,7 +88,9 @@ function printValid(msg: SipMessage, json: boolean): void {
   }
   lines.push(`  body: ${description.bodyLength} bytes`);
   if (proxyVerdict !== undefined && !proxyVerdict.ok) {
-    lines.push(`  a proxy would answer ${proxyVerdict.status} ${proxyVerdict.reason} (${proxyVerdict.code}: ${proxyVerdict.detail})`);
+    lines.push(
+      `  a proxy would answer ${proxyVerdict.status} ${proxyVerdict.reason} (${proxyVerdict.code}: ${proxyVerdict.detail})`,
+    );
   }
   process.stdout.write(lines.join("\n") + "\n");
 }
@@ -111,7 +117,9 @@ export function registerSipCommands(program: Command): void {
   const sip = program.command("sip").description("SIP message tools");
   sip
     .command("parse")
-    .description("parse one SIP message and print its structure, or why it is invalid (exit 0 valid, 1 invalid, 2 unreadable)")
+    .description(
+      "parse one SIP message and print its structure, or why it is invalid (exit 0 valid, 1 invalid, 2 unreadable)",
+    )
     .argument("<file>", "file holding the raw message bytes, or - for standard input")
     .option("--json", "print JSON: the structure, or {ok:false, code, detail}")
     .action(async (file: string, options: { json?: boolean }) => {

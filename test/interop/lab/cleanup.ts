@@ -91,9 +91,13 @@ export function startWatchdog(dir: string, maxLifetimeMs: number): Watchdog {
   return {
     killNow,
     stop: async () => {
+      // ref'd again so the event loop stays alive until the exit is seen (unref'd, the loop could end first)
+      child.ref();
       killNow();
       // bounded: SIGKILL cannot be ignored, but do not hang a test on a lost 'exit' event
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
     },
   };
 }

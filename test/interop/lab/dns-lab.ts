@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { register, removeDir, startWatchdog, unregister, type Cleanable, type Watchdog } from "./cleanup.js";
 import type { Daemon } from "./daemon.js";
 import type { KnotPaths } from "./knot-config.js";
-import { startKnot } from "./knot-server.js";
+import { publishDelegations, startKnot } from "./knot-server.js";
 import { LabStartError } from "./lab-error.js";
 import { normalizeSpec, type DnsLabSpec } from "./lab-spec.js";
 import { LAB_HOST } from "./readiness.js";
@@ -35,7 +35,12 @@ export interface DnsLab {
   /** DS record per delegated zone as its parent publishes it (corrupted for `bogus`; none for `unsigned`). */
   readonly ds: ReadonlyMap<string, string>;
   readonly dir: string;
-  readonly timings: { readonly knotMs: number; readonly unboundMs: number; readonly totalMs: number };
+  /** knotMs: Knot serving the signed zones; then DS publication and Unbound start run side by side. */
+  readonly timings: {
+    readonly knotMs: number;
+    readonly delegationsAndUnboundMs: number;
+    readonly totalMs: number;
+  };
   logs(): { readonly knot: string; readonly unbound: string };
   /** Stops both daemons (bounded) and removes the directory. Safe to call more than once. */
   stop(): Promise<void>;
@@ -90,25 +95,24 @@ export async function startDnsLab(input: DnsLabSpec): Promise<DnsLab> {
     const knot = await startKnot({ spec, dir, paths, pidDir, deadline, onSpawn });
     const t1 = Date.now();
     const { trustAnchor } = knot;
-    const unbound = await startUnbound({
-      spec,
-      dir,
-      pidDir,
-      authoritativePort: knot.port,
-      trustAnchor,
-      deadline,
-      onSpawn,
-    });
+    // Unbound needs only the anchor's key and Knot's port: it starts while Knot publishes the DS records.
+    // allSettled, not all: neither may still be spawning processes when a failure triggers the cleanup.
+    const [published, unbound] = await Promise.allSettled([
+      publishDelegations(knot, { spec, dir, paths, pidDir, deadline, onSpawn }),
+      startUnbound({ spec, dir, pidDir, authoritativePort: knot.port, trustAnchor, deadline, onSpawn }),
+    ]);
+    if (published.status === "rejected") throw published.reason;
+    if (unbound.status === "rejected") throw unbound.reason;
     const t2 = Date.now();
     return {
-      resolver: { host: LAB_HOST, port: unbound.port },
+      resolver: { host: LAB_HOST, port: unbound.value.port },
       authoritative: { host: LAB_HOST, port: knot.port },
       anchor: spec.anchor,
       trustAnchor,
-      ds: knot.publishedDs,
+      ds: published.value,
       dir,
-      timings: { knotMs: t1 - t0, unboundMs: t2 - t1, totalMs: t2 - t0 },
-      logs: () => ({ knot: knot.daemon.log(), unbound: unbound.daemon.log() }),
+      timings: { knotMs: t1 - t0, delegationsAndUnboundMs: t2 - t1, totalMs: t2 - t0 },
+      logs: () => ({ knot: knot.daemon.log(), unbound: unbound.value.daemon.log() }),
       stop: () => state.stop(),
     };
   } catch (err) {

@@ -1,5 +1,6 @@
 // Starts knotd for a lab in two passes, because a parent's DS depends on a key Knot makes itself:
-// 1. all zones without DS; Knot loads them and signs the signed ones with fresh keys;
+// 1. all zones without DS; Knot loads them and signs the signed ones with fresh keys (the anchor's
+//    key, hence the trust anchor, is known from here on, so Unbound can start alongside pass 2);
 // 2. the lab reads each child's DNSKEY, writes the DS (right, corrupted or for an absent key, per
 //    security mode) into the parents, and has Knot reload them (SIGHUP: reload changed zone files).
 import { writeFileSync } from "node:fs";
@@ -13,11 +14,9 @@ import type { NormalizedSpec, NormalizedZone } from "./lab-spec.js";
 import { Fatal, LAB_HOST, remaining, startOnFreePort, waitUntil, withLogTail } from "./readiness.js";
 import { renderZoneFile } from "./zone-file.js";
 
-export interface KnotLab {
+export interface KnotServer {
   readonly daemon: Daemon;
   readonly port: number;
-  /** DS line per delegated zone, as its parent publishes it. */
-  readonly publishedDs: ReadonlyMap<string, string>;
   /** DS of the anchor's key, for Unbound's `trust-anchor:`. */
   readonly trustAnchor: string;
 }
@@ -124,7 +123,7 @@ async function servesAllDs(
   return true;
 }
 
-async function publishDelegations(knot: Daemon, port: number, setup: KnotSetup): Promise<KnotLab> {
+async function publishAndWait(knot: Daemon, port: number, setup: KnotSetup): Promise<Map<string, string>> {
   const { spec, deadline } = setup;
   const published = new Map<string, string>();
   for (const zone of spec.zones) {
@@ -139,11 +138,23 @@ async function publishDelegations(knot: Daemon, port: number, setup: KnotSetup):
   await waitUntil(deadline, "knotd to publish the DS records", () =>
     servesAllDs(knot, port, setup, published),
   );
-  const trustAnchor = await sepKeyDs(port, spec.anchor, deadline);
-  return { daemon: knot, port, publishedDs: published, trustAnchor };
+  return published;
 }
 
-export async function startKnot(setup: KnotSetup): Promise<KnotLab> {
+/** Pass 2: returns the DS line per delegated zone, as its parent now serves it. */
+export async function publishDelegations(
+  knot: KnotServer,
+  setup: KnotSetup,
+): Promise<ReadonlyMap<string, string>> {
+  try {
+    return await publishAndWait(knot.daemon, knot.port, setup);
+  } catch (err) {
+    throw withLogTail(knot.daemon, err);
+  }
+}
+
+/** Pass 1: Knot serves every zone (signed ones signed); the anchor's key is known, so its DS too. */
+export async function startKnot(setup: KnotSetup): Promise<KnotServer> {
   const conf = join(setup.dir, "knot.conf");
   writeZoneFiles(setup, setup.spec.zones, new Map(), 1);
   const { daemon, port } = await startOnFreePort(
@@ -157,7 +168,7 @@ export async function startKnot(setup: KnotSetup): Promise<KnotLab> {
     setup.deadline,
   );
   try {
-    return await publishDelegations(daemon, port, setup);
+    return { daemon, port, trustAnchor: await sepKeyDs(port, setup.spec.anchor, setup.deadline) };
   } catch (err) {
     throw withLogTail(daemon, err);
   }

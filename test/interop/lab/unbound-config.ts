@@ -39,7 +39,9 @@ export function renderUnboundConfig(
     '  module-config: "validator iterator"',
     `  trust-anchor: "${trustAnchorDs}"`,
     "  harden-dnssec-stripped: yes",
-    // Unbound answers special-use names (test., invalid., …) itself unless told otherwise (RFC 6761)
+    // Hermetic: names outside the lab are refused here, so no query leaves the machine; the lab's own top
+    // zones are transparent (also needed because Unbound answers special-use names such as test. itself).
+    '  local-zone: "." refuse',
     ...topZones.map((z) => `  local-zone: "${z}" transparent`),
     "remote-control:",
     "  control-enable: no",

@@ -80,6 +80,16 @@ authorityKeyIdentifier = keyid
 [ leaf_no_san ]
 basicConstraints = critical,CA:FALSE
 authorityKeyIdentifier = keyid
+[ ca_nc_uri ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+nameConstraints = critical,permitted;URI:.example.com
+[ leaf_sip_uri ]
+basicConstraints = critical,CA:FALSE
+subjectAltName = URI:sip:proxy.example.com
+authorityKeyIdentifier = keyid
 [ leaf_critical ]
 basicConstraints = critical,CA:FALSE
 subjectAltName = DNS:sip.example.com
@@ -93,6 +103,8 @@ export interface VerifyArgs {
   readonly untrusted?: string;
   readonly crlFile?: string;
   readonly attime?: Date;
+  /** openssl's -partial_chain: any certificate in -CAfile is a trust anchor (RFC 5280 semantics). */
+  readonly partialChain?: boolean;
 }
 
 export interface OpensslVerdict {
@@ -116,7 +128,9 @@ export type ExtSection =
   | "leaf_evil"
   | "leaf_excluded"
   | "leaf_no_san"
-  | "leaf_critical";
+  | "leaf_critical"
+  | "ca_nc_uri"
+  | "leaf_sip_uri";
 
 export interface Issued {
   readonly name: string;
@@ -300,6 +314,7 @@ export class OpensslPki {
     const argv = ["verify", "-CAfile", args.caFile];
     if (args.untrusted) argv.push("-untrusted", args.untrusted);
     if (args.crlFile) argv.push("-crl_check_all", "-CRLfile", args.crlFile);
+    if (args.partialChain) argv.push("-partial_chain");
     if (args.attime) argv.push("-attime", String(Math.floor(args.attime.getTime() / 1000)));
     argv.push(args.leaf);
     return new Promise((resolve) => {

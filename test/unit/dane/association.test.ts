@@ -7,12 +7,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import {
-  AssociationCache,
-  certificateAssociation,
-  recordMatches,
-  selectedContent,
-} from "../../../src/dane/association.js";
+import { AssociationCache, recordMatches } from "../../../src/dane/association.js";
+import { tlsaAssociationData, tlsaSelectedContent } from "../../../src/pki/tlsa-data.js";
 import { classifyRecord, type UsableTlsaRecord } from "../../../src/dane/tlsa.js";
 import { parseDaneCorpus } from "./openssl-dane-corpus.js";
 
@@ -58,14 +54,14 @@ test("the corpus leaf is the example.com certificate", () => {
 test("selector/matching-type association data equals OpenSSL's", () => {
   assert.ok(leaf);
   for (const [selector, matchingType, hex] of OPENSSL_VECTORS) {
-    assert.equal(certificateAssociation(leaf, selector, matchingType).toString("hex").toUpperCase(), hex);
+    assert.equal(tlsaAssociationData(leaf, selector, matchingType).toString("hex").toUpperCase(), hex);
   }
 });
 
 test("selector 0 is the whole DER certificate, selector 1 a prefix-free SPKI inside it", () => {
   assert.ok(leaf);
-  assert.ok(selectedContent(leaf, 0).equals(leaf.raw));
-  const spki = selectedContent(leaf, 1);
+  assert.ok(tlsaSelectedContent(leaf, 0).equals(leaf.raw));
+  const spki = tlsaSelectedContent(leaf, 1);
   assert.ok(leaf.raw.includes(spki));
   assert.ok(spki.equals(leaf.publicKey.export({ type: "spki", format: "der" })));
 });
@@ -74,7 +70,7 @@ test("recordMatches compares the full association data and caches per certificat
   assert.ok(leaf);
   const cache = new AssociationCache();
   const rec = classifyRecord(
-    { usage: 3, selector: 1, matchingType: 1, data: certificateAssociation(leaf, 1, 1) },
+    { usage: 3, selector: 1, matchingType: 1, data: tlsaAssociationData(leaf, 1, 1) },
     0,
   );
   assert.ok(!("reason" in rec));

@@ -4,8 +4,8 @@
  * plus an unrelated hierarchy. Also a helper that builds TLSA records for a certificate.
  */
 import type { X509Certificate } from "node:crypto";
-import { certificateAssociation } from "../../../src/dane/association.js";
-import type { TlsaMatchingType, TlsaRecord, TlsaSelector } from "../../../src/dane/tlsa.js";
+import type { TlsaRecord } from "../../../src/dane/tlsa.js";
+import { tlsaAssociationData, type TlsaMatching, type TlsaSelector } from "../../../src/pki/tlsa-data.js";
 import { createCa, issueCertificate, type GeneratedCertificate } from "../../../src/pki/issue.js";
 
 export const TARGET_HOST = "sip.example.net";
@@ -74,10 +74,10 @@ async function makePki(): Promise<TestPki> {
 export function tlsaFor(
   usage: number,
   selector: TlsaSelector,
-  matchingType: TlsaMatchingType,
+  matchingType: TlsaMatching,
   cert: X509Certificate,
 ): TlsaRecord {
-  return { usage, selector, matchingType, data: certificateAssociation(cert, selector, matchingType) };
+  return { usage, selector, matchingType, data: tlsaAssociationData(cert, selector, matchingType) };
 }
 
 /** The same record with its last octet flipped: same parameters, never matches. */

@@ -173,6 +173,18 @@ describe("name constraints through validateChain", () => {
       { cn: "x", san: { dns: ["sip.example.com"] } },
       "name-constraint@0",
     ],
+    [
+      "a non-zero subtree minimum fails closed too",
+      nameConstraints([generalName("dns", "example.com")], [], { minimum: 1 }),
+      { cn: "x", san: { dns: ["sip.example.com"] } },
+      "name-constraint@0",
+    ],
+    [
+      "an explicit zero minimum is the default and accepted",
+      nameConstraints([generalName("dns", "example.com")], [], { minimum: 0 }),
+      { cn: "x", san: { dns: ["sip.example.com"] } },
+      "valid",
+    ],
   ];
   for (const [label, nc, leaf, expect] of cases) {
     it(`${label} → ${expect}`, () => {

@@ -39,7 +39,12 @@ function thisUpdateOf(der: Buffer): Date {
   return single.thisUpdate;
 }
 
-function validate(name: string, subject: X509Certificate, offsetMs = MIN, extra: { nonce?: Buffer } = {}) {
+function validate(
+  name: string,
+  subject: X509Certificate,
+  offsetMs = MIN,
+  extra: { nonce?: Buffer; requireNonce?: boolean } = {},
+) {
   const der = resp(name);
   const at = new Date(thisUpdateOf(der).getTime() + offsetMs);
   return validateOcspResponse({ response: der, cert: subject, issuer: ca, at, ...extra });
@@ -105,12 +110,17 @@ test("response for another certificate → ocsp-certid-mismatch", () => {
   assert.equal(code(validate("revoked", good)), "ocsp-certid-mismatch");
 });
 
-test("nonce: wrong or missing when one was sent → ocsp-nonce-mismatch; not sent → not required", () => {
+test("nonce: a different echo → ocsp-nonce-mismatch; none echoed → accepted unless requireNonce", () => {
   assert.equal(
     code(validate("good", good, MIN, { nonce: Buffer.from("ffff", "hex") })),
     "ocsp-nonce-mismatch",
   );
-  assert.equal(code(validate("revoked", revoked, MIN, { nonce: NONCE })), "ocsp-nonce-mismatch");
+  assert.equal(code(validate("revoked", revoked, MIN, { nonce: NONCE })), "ocsp-revoked");
+  assert.equal(
+    code(validate("revoked", revoked, MIN, { nonce: NONCE, requireNonce: true })),
+    "ocsp-nonce-mismatch",
+  );
+  assert.equal(code(validate("good", good, MIN, { nonce: NONCE, requireNonce: true })), "ocsp-good");
   assert.equal(code(validate("good", good)), "ocsp-good");
 });
 

@@ -29,7 +29,10 @@ test("valid message: exit 0, JSON with start line, headers in order with parsed 
   );
   const cseq = out.headers.find((h: { key: string }) => h.key === "cseq");
   assert.deepEqual(cseq.parsed, { seq: 8, method: "REGISTER" });
-  assert.equal(out.headers.find((h: { key: string }) => h.key === "via").parsed[0].branch, "z9hG4bKkdjuw23492");
+  assert.equal(
+    out.headers.find((h: { key: string }) => h.key === "via").parsed[0].branch,
+    "z9hG4bKkdjuw23492",
+  );
 });
 
 test("invalid message: exit 1 and {ok:false, code, detail} in JSON, or the code on stderr", () => {
@@ -45,7 +48,9 @@ test("invalid message: exit 1 and {ok:false, code, detail} in JSON, or the code 
 });
 
 test("'-' reads standard input", () => {
-  const msg = Buffer.from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+  const msg = Buffer.from(
+    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+  );
   const r = run(["-"], msg);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^valid response: SIP\/2.0 200 OK/);

@@ -21,7 +21,12 @@ export function corpusRows(): CorpusRow[] {
     .filter((line) => line.length > 0 && !line.startsWith("#"))
     .map((line) => {
       const [file, verdict, section, reason] = line.split("\t");
-      return { file: file!, verdict: verdict as CorpusRow["verdict"], section: section!, reason: reason ?? "" };
+      return {
+        file: file!,
+        verdict: verdict as CorpusRow["verdict"],
+        section: section!,
+        reason: reason ?? "",
+      };
     });
 }
 

@@ -19,7 +19,11 @@ const msg = (callId: string, body = ""): Buffer =>
 
 function summary(events: FramerEvent[]): string[] {
   return events.map((e) =>
-    e.type === "message" ? `msg:${e.message.callId}:${e.message.body.toString()}` : e.type === "keepalive" ? e.kind : `error:${e.error.code}`,
+    e.type === "message"
+      ? `msg:${e.message.callId}:${e.message.body.toString()}`
+      : e.type === "keepalive"
+        ? e.kind
+        : `error:${e.error.code}`,
   );
 }
 
@@ -92,7 +96,9 @@ test("limits are enforced before buffering: headers, line, body", () => {
   assert.deepEqual(summary(e2), ["error:too-large"]);
   // Content-Length past maxBodyBytes: refused as soon as the header section is in, before the body.
   const f3 = new Framer(small);
-  const head = Buffer.from("MESSAGE sip:b@example.com SIP/2.0\r\nCall-ID: x\r\nContent-Length: 1000000\r\n\r\n");
+  const head = Buffer.from(
+    "MESSAGE sip:b@example.com SIP/2.0\r\nCall-ID: x\r\nContent-Length: 1000000\r\n\r\n",
+  );
   assert.deepEqual(summary(f3.push(head)), ["error:too-large"]);
 });
 

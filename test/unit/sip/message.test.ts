@@ -3,18 +3,25 @@ import assert from "node:assert/strict";
 import { SipParseError, isSipUri, parseMessage } from "../../../src/sip/index.js";
 
 const build = (...headers: string[]): Buffer =>
-  Buffer.from(["INVITE sip:bob@example.com SIP/2.0", ...headers, "Content-Length: 0", "", ""].join("\r\n"), "latin1");
+  Buffer.from(
+    ["INVITE sip:bob@example.com SIP/2.0", ...headers, "Content-Length: 0", "", ""].join("\r\n"),
+    "latin1",
+  );
 
 const MINIMAL = [
   "Via: SIP/2.0/TLS [2001:db8::9]:5061;branch=z9hG4bKabc;rport=5061;received=192.0.2.1;maddr=239.1.1.1",
-  "From: \"Alice\" <sips:alice@example.com>;tag=a1",
+  'From: "Alice" <sips:alice@example.com>;tag=a1',
   "To: sip:bob@example.com",
   "Call-ID: 1234@host",
   "CSeq: 7 INVITE",
 ];
 
 function throwsCode(fn: () => unknown, code: string, header?: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof SipParseError && e.code === code && (header === undefined || e.header === header));
+  assert.throws(
+    fn,
+    (e: unknown) =>
+      e instanceof SipParseError && e.code === code && (header === undefined || e.header === header),
+  );
 }
 
 test("typed accessors read Via params, IPv6 sent-by, From/To forms and tags, Call-ID, CSeq", () => {
@@ -58,7 +65,9 @@ test("Contact '*' and Contact lists (RFC 3261 §20.10)", () => {
 });
 
 test("Route / Record-Route must be name-addr; values from several lines in order", () => {
-  const m = parseMessage(build(...MINIMAL, "Route: <sip:p1;lr>, <sip:p2;lr>", "Route: <sip:p3;lr>", "Record-Route: <sip:rr;lr>"));
+  const m = parseMessage(
+    build(...MINIMAL, "Route: <sip:p1;lr>, <sip:p2;lr>", "Route: <sip:p3;lr>", "Record-Route: <sip:rr;lr>"),
+  );
   assert.deepEqual(
     m.route.map((r) => r.uriText),
     ["sip:p1;lr", "sip:p2;lr", "sip:p3;lr"],
@@ -70,9 +79,17 @@ test("Route / Record-Route must be name-addr; values from several lines in order
 test("missing, duplicated and malformed headers throw SipParseError with the header and offset", () => {
   throwsCode(() => parseMessage(build(...MINIMAL.slice(1))).topVia, "missing-header", "via");
   throwsCode(() => parseMessage(build(...MINIMAL, "f: <sip:x@y>")).from, "duplicate-header", "from");
-  throwsCode(() => parseMessage(build(...MINIMAL, "Max-Forwards: 1000")).maxForwards, "bad-header", "max-forwards");
+  throwsCode(
+    () => parseMessage(build(...MINIMAL, "Max-Forwards: 1000")).maxForwards,
+    "bad-header",
+    "max-forwards",
+  );
   throwsCode(() => parseMessage(build(...MINIMAL, "Expires: soon")).expires, "bad-header", "expires");
-  throwsCode(() => parseMessage(build(...MINIMAL.slice(0, 3), "Call-ID: a b", "CSeq: 1 INVITE")).callId, "bad-header", "call-id");
+  throwsCode(
+    () => parseMessage(build(...MINIMAL.slice(0, 3), "Call-ID: a b", "CSeq: 1 INVITE")).callId,
+    "bad-header",
+    "call-id",
+  );
   const buf = build(...MINIMAL, "Max-Forwards: 7x");
   try {
     void parseMessage(buf).maxForwards;
@@ -96,7 +113,13 @@ test("only the top Via is parsed for topVia: a malformed later Via does not dist
 });
 
 test("non-ASCII values are read as UTF-8", () => {
-  const m = parseMessage(Buffer.concat([Buffer.from("SIP/2.0 200 Größe\r\nSubject: "), Buffer.from("día ☎"), Buffer.from("\r\nContent-Length: 0\r\n\r\n")]));
+  const m = parseMessage(
+    Buffer.concat([
+      Buffer.from("SIP/2.0 200 Größe\r\nSubject: "),
+      Buffer.from("día ☎"),
+      Buffer.from("\r\nContent-Length: 0\r\n\r\n"),
+    ]),
+  );
   assert.equal(m.reason, "Größe");
   assert.equal(m.get("Subject"), "día ☎");
 });

@@ -1,7 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { isStarContact, isQvalue, parseNameAddr, type NameAddr } from "../../../src/sip/name-addr.js";
+import {
+  formatNameAddr,
+  isStarContact,
+  isQvalue,
+  parseNameAddr,
+  type NameAddr,
+} from "../../../src/sip/name-addr.js";
 import { formatUri, isSipUri, uriEquals, parseUri } from "../../../src/sip/uri.js";
 import { quote } from "../../../src/sip/params.js";
 
@@ -246,6 +252,39 @@ describe("helpers", () => {
   });
 });
 
+describe("formatNameAddr", () => {
+  it("writes the display name quoted, the canonical URI in brackets, then the parameters", () => {
+    const v = ok('Bob <sip:%62ob@Biloxi.COM;transport=tcp>;tag=a48s;x="1 2"');
+    assert.equal(formatNameAddr(v), '"Bob" <sip:bob@biloxi.com;transport=tcp>;tag=a48s;x="1 2"');
+    assert.equal(formatNameAddr(ok("sip:a@b;tag=1")), "<sip:a@b>;tag=1");
+  });
+  it("keeps URI parameters inside the brackets when the input was addr-spec", () => {
+    const v = ok("<sip:+19725552222@gw1.example.net;unknownparam>");
+    assert.equal(formatNameAddr(v), "<sip:+19725552222@gw1.example.net;unknownparam>");
+  });
+  it("cannot be made to emit a line break or an unbalanced quote", () => {
+    const uri = ok("<sip:a@b>").uri;
+    const text = formatNameAddr({
+      displayName: 'evil"\r\nVia: x\u0000',
+      uri,
+      params: [
+        ["x", "a;b\r\nFoo: bar"],
+        ["y", '"open'],
+      ],
+    });
+    assert.ok(!/[\r\n]/.test(text), text);
+    const back = ok(text);
+    assert.equal(back.displayName, 'evil"  Via: x\u0000');
+    assert.deepEqual(back.params, [
+      ["x", '"a;b  Foo: bar"'],
+      ["y", '"\\"open"'],
+    ]);
+  });
+  it("a parameter name that is not a token is a programmer error", () => {
+    assert.throws(() => formatNameAddr({ uri: ok("<sip:a@b>").uri, params: [["a b", null]] }), TypeError);
+  });
+});
+
 describe("properties (fast-check)", () => {
   it("a quoted display name round-trips through quote() for any text", () => {
     const text = fc.string({ unit: fc.constantFrom(...'ab \\"<>;,=é\t'.split("")), maxLength: 20 });
@@ -258,16 +297,51 @@ describe("properties (fast-check)", () => {
     );
   });
 
+  it("parseNameAddr(formatNameAddr(v)) gives back v for any display name and parameter values", () => {
+    const anyText = fc.string({
+      unit: fc.constantFrom(...'ab \\"<>;,=é\t\r\n\u0001'.split("")),
+      maxLength: 12,
+    });
+    const token = fc.stringMatching(/^[a-z][a-z0-9.!%*_+`'~-]{0,6}$/);
+    fc.assert(
+      fc.property(
+        fc.option(anyText, { nil: undefined }),
+        fc.uniqueArray(fc.tuple(token, fc.option(fc.oneof(token, anyText))), {
+          maxLength: 4,
+          selector: (p) => p[0],
+        }),
+        (displayName, params) => {
+          const uri = ok("<sip:%2Bbob:pw@[::1]:5061;lr?x=1>").uri;
+          const filtered = params.filter(([n]) => n !== "tag" && n !== "q" && n !== "expires");
+          const text = formatNameAddr({ displayName, uri, params: filtered });
+          const back = ok(text);
+          const clean = (t: string): string => t.replace(/[\r\n]/g, " ");
+          assert.equal(back.displayName, displayName === undefined ? undefined : clean(displayName));
+          assert.ok(uriEquals(back.uri, uri));
+          assert.equal(back.params.length, filtered.length);
+          back.params.forEach(([n, v], i) => {
+            assert.equal(n, filtered[i]![0]);
+            const orig = filtered[i]![1];
+            if (orig === null) assert.equal(v, null);
+            else assert.ok(v === orig || v === quote(orig), `${v} vs ${orig}`);
+          });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("arbitrary text never throws; refusals carry an in-range offset", () => {
-    const alphabet = fc.constantFrom(...'<>"\\;=, \r\n\tsip:a@b.c[]%*'.split(""));
+    const alphabet = fc.constantFrom(...'<>"\\;=, \r\n\tsip:a@b.c[]%*\u0000\u0001'.split(""), "%0D");
     fc.assert(
       fc.property(
         fc.array(alphabet, { maxLength: 40 }).map((a) => a.join("")),
         (text) => {
           for (const opts of [{}, { contact: true }, { requireNameAddr: true }]) {
             const r = parseNameAddr(text, opts);
-            if (!r.ok)
-              assert.ok(r.offset >= 0 && r.offset <= text.length, `${JSON.stringify(text)} ${r.offset}`);
+            if (r.ok) continue;
+            assert.ok(r.offset >= 0 && r.offset <= text.length, `${JSON.stringify(text)} ${r.offset}`);
+            assert.match(r.detail, /^[\x20-\x7e]+$/, "details reach logs and reason phrases");
           }
         },
       ),

@@ -90,9 +90,25 @@ test("header names: case-insensitive, compact forms, whitespace before the colon
   );
   const keys = m.headers.map((f) => f.key);
   assert.deepEqual(keys, [
-    "via", "via", "from", "to", "call-id", "cseq", "contact", "supported", "subject", "content-type",
-    "content-encoding", "event", "allow-events", "refer-to", "referred-by", "session-expires", "identity",
-    "accept-contact", "content-length",
+    "via",
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "contact",
+    "supported",
+    "subject",
+    "content-type",
+    "content-encoding",
+    "event",
+    "allow-events",
+    "refer-to",
+    "referred-by",
+    "session-expires",
+    "identity",
+    "accept-contact",
+    "content-length",
   ]);
   assert.equal(m.headers[1]!.name, "VIA");
   assert.equal(m.via.length, 2);
@@ -102,7 +118,9 @@ test("header names: case-insensitive, compact forms, whitespace before the colon
 });
 
 test("folded values are unfolded on read; offsets point at the raw bytes", () => {
-  const m = parseMessage(request("OPTIONS sip:b@example.com SIP/2.0", ["Subject: first\r\n  second\r\n\tthird"]));
+  const m = parseMessage(
+    request("OPTIONS sip:b@example.com SIP/2.0", ["Subject: first\r\n  second\r\n\tthird"]),
+  );
   const f = m.fields("subject")[0]!;
   assert.equal(f.folded, true);
   assert.equal(m.valueOf(f), "first second third");
@@ -125,7 +143,9 @@ test("header line errors: no colon, continuation first, bare CR, bare LF", () =>
 });
 
 test("datagram framing (RFC 3261 §18.3): Content-Length frames, trailing octets ignored, missing = to the end", () => {
-  const m = parseMessage(Buffer.concat([request("MESSAGE sip:b@example.com SIP/2.0", [], "hello"), Buffer.from("garbage")]));
+  const m = parseMessage(
+    Buffer.concat([request("MESSAGE sip:b@example.com SIP/2.0", [], "hello"), Buffer.from("garbage")]),
+  );
   assert.equal(m.body.toString(), "hello");
   assert.equal(m.contentLength, 5);
   assert.ok(!m.raw.toString().includes("garbage"));
@@ -137,12 +157,18 @@ test("datagram framing (RFC 3261 §18.3): Content-Length frames, trailing octets
 
 test("Content-Length errors: larger than the datagram, not digits, twice, past the body limit", () => {
   const base = crlf("MESSAGE sip:b@example.com SIP/2.0", ...BASIC);
-  rejects(Buffer.concat([base, Buffer.from("\r\nContent-Length: 10\r\n\r\nshort")]), "content-length-mismatch");
+  rejects(
+    Buffer.concat([base, Buffer.from("\r\nContent-Length: 10\r\n\r\nshort")]),
+    "content-length-mismatch",
+  );
   rejects(Buffer.concat([base, Buffer.from("\r\nContent-Length: -1\r\n\r\n")]), "bad-header");
   rejects(Buffer.concat([base, Buffer.from("\r\nContent-Length: 1 2\r\n\r\n")]), "bad-header");
   rejects(Buffer.concat([base, Buffer.from("\r\nContent-Length:\r\n\r\n")]), "bad-header");
   rejects(Buffer.concat([base, Buffer.from("\r\nl: 0\r\nContent-Length: 0\r\n\r\n")]), "duplicate-header");
-  rejects(Buffer.concat([base, Buffer.from("\r\nContent-Length: 99999999999999999999\r\n\r\n")]), "too-large");
+  rejects(
+    Buffer.concat([base, Buffer.from("\r\nContent-Length: 99999999999999999999\r\n\r\n")]),
+    "too-large",
+  );
 });
 
 test("limits: header bytes, line length, header count, body size; each configurable", () => {

@@ -24,10 +24,13 @@ const label = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/);
 const hostname = fc.array(label, { minLength: 1, maxLength: 3 }).map((ls) => [...ls, "example"].join("."));
 const user = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,10}$/);
 const sipUri = fc.tuple(fc.constantFrom("sip", "sips"), user, hostname).map(([s, u, h]) => `${s}:${u}@${h}`);
-const quotedText = fc.string({ unit: fc.constantFrom(..."abc XYZ,;<>\\\"é"), maxLength: 12 });
+const quotedText = fc.string({ unit: fc.constantFrom(...'abc XYZ,;<>\\"é'), maxLength: 12 });
 const quoted = quotedText.map((t) => `"${t.replace(/[\\"]/g, (c) => "\\" + c)}"`);
 const callId = fc
-  .tuple(fc.stringMatching(/^[A-Za-z0-9.!%*_+`'~()<>:\\/\[\]?{}-]{1,20}$/), fc.option(hostname, { nil: undefined }))
+  .tuple(
+    fc.stringMatching(/^[A-Za-z0-9.!%*_+`'~()<>:\\/[\]?{}-]{1,20}$/),
+    fc.option(hostname, { nil: undefined }),
+  )
   .map(([a, h]) => (h === undefined ? a : `${a}@${h}`));
 const method = fc.constantFrom("INVITE", "OPTIONS", "REGISTER", "BYE", "MESSAGE", "FOO-BAR");
 
@@ -58,7 +61,10 @@ const model: fc.Arbitrary<Model> = fc.record({
   method,
   uri: sipUri,
   status: fc.integer({ min: 100, max: 699 }),
-  branches: fc.array(token.map((t) => "z9hG4bK" + t), { minLength: 1, maxLength: 3 }),
+  branches: fc.array(
+    token.map((t) => "z9hG4bK" + t),
+    { minLength: 1, maxLength: 3 },
+  ),
   fromDisplay: fc.option(quoted, { nil: undefined }),
   fromUri: sipUri,
   fromTag: token,
@@ -66,8 +72,17 @@ const model: fc.Arbitrary<Model> = fc.record({
   callId,
   cseq: fc.integer({ min: 0, max: 0xffffffff }),
   maxForwards: fc.integer({ min: 0, max: 255 }),
-  routes: fc.array(hostname.map((h) => `<sip:${h};lr>`), { maxLength: 3 }),
-  extra: fc.array(fc.tuple(token.map((t) => "X-" + t), fc.stringMatching(/^[!-~]([ -~]{0,20}[!-~])?$/)), { maxLength: 3 }),
+  routes: fc.array(
+    hostname.map((h) => `<sip:${h};lr>`),
+    { maxLength: 3 },
+  ),
+  extra: fc.array(
+    fc.tuple(
+      token.map((t) => "X-" + t),
+      fc.stringMatching(/^[!-~]([ -~]{0,20}[!-~])?$/),
+    ),
+    { maxLength: 3 },
+  ),
   body: fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
   compact: fc.boolean(),
   upper: fc.boolean(),
@@ -84,8 +99,14 @@ function write(m: Model): Buffer {
   const start = m.kind === "request" ? `${m.method} ${m.uri} SIP/2.0` : `SIP/2.0 ${m.status} Reason Phrase`;
   const method = m.kind === "request" ? m.method : "INVITE";
   const headers: Array<[string, string]> = [
-    [name("Via", "v"), fold(m.branches.map((b, i) => `SIP/2.0/TLS h${i}.example.com;branch=${b}`).join(", "))],
-    [name("From", "f"), `${m.fromDisplay === undefined ? "" : m.fromDisplay + " "}<${m.fromUri}>;tag=${m.fromTag}`],
+    [
+      name("Via", "v"),
+      fold(m.branches.map((b, i) => `SIP/2.0/TLS h${i}.example.com;branch=${b}`).join(", ")),
+    ],
+    [
+      name("From", "f"),
+      `${m.fromDisplay === undefined ? "" : m.fromDisplay + " "}<${m.fromUri}>;tag=${m.fromTag}`,
+    ],
     [name("To", "t"), `<${m.toUri}>`],
     [name("Call-ID", "i"), m.callId],
     [name("CSeq", ""), fold(`${m.cseq} ${method}`.replace(" ", m.fold ? "\r\n  " : " "))],
@@ -140,13 +161,17 @@ test("grammar-generated messages round-trip: parse(write(m)) reads m back, seria
       const bytes = write(m);
       const msg = parseMessage(bytes);
       checkAgainstModel(msg, m);
-      const ok = msg.isRequest ? validateRequest(msg, { role: "uas", methods: [m.method] }) : validateResponse(msg);
+      const ok = msg.isRequest
+        ? validateRequest(msg, { role: "uas", methods: [m.method] })
+        : validateResponse(msg);
       assert.deepEqual(ok, { ok: true, code: "valid" });
       assert.ok(serializeMessage(msg).equals(bytes));
       // And the same message built by formatMessage (no folding) parses to the same fields.
       const plain = formatMessage({
         startLine: bytes.toString("utf8", 0, bytes.indexOf("\r\n")),
-        headers: msg.headers.filter((f) => f.key !== "content-length").map((f) => [f.name, msg.valueOf(f)] as const),
+        headers: msg.headers
+          .filter((f) => f.key !== "content-length")
+          .map((f) => [f.name, msg.valueOf(f)] as const),
         body: m.body,
       });
       checkAgainstModel(parseMessage(plain), m);
@@ -195,9 +220,22 @@ function exerciseAll(buf: Buffer): void {
     throw e;
   }
   const reads = [
-    () => msg.requestUri, () => msg.via, () => msg.from, () => msg.to, () => msg.callId, () => msg.cseq,
-    () => msg.maxForwards, () => msg.contact, () => msg.route, () => msg.recordRoute, () => msg.contentType,
-    () => msg.expires, () => msg.require, () => msg.proxyRequire, () => msg.supported, () => msg.date,
+    () => msg.requestUri,
+    () => msg.via,
+    () => msg.from,
+    () => msg.to,
+    () => msg.callId,
+    () => msg.cseq,
+    () => msg.maxForwards,
+    () => msg.contact,
+    () => msg.route,
+    () => msg.recordRoute,
+    () => msg.contentType,
+    () => msg.expires,
+    () => msg.require,
+    () => msg.proxyRequire,
+    () => msg.supported,
+    () => msg.date,
   ];
   for (const read of reads) {
     try {
@@ -213,32 +251,49 @@ function exerciseAll(buf: Buffer): void {
 }
 
 test("mutated corpus messages only produce SipParseError (never another exception or a hang)", () => {
-  const mutation = fc.tuple(fc.nat(), fc.constantFrom(0x00, 0x0d, 0x0a, 0x20, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x25, 0xff, 0x5c));
+  const mutation = fc.tuple(
+    fc.nat(),
+    fc.constantFrom(0x00, 0x0d, 0x0a, 0x20, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x25, 0xff, 0x5c),
+  );
   fc.assert(
-    fc.property(fc.nat({ max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (i, muts) => {
-      const b = Buffer.from(corpus[i]!);
-      for (const [pos, byte] of muts) b[pos % b.length] = byte;
-      exerciseAll(b);
-    }),
+    fc.property(
+      fc.nat({ max: corpus.length - 1 }),
+      fc.array(mutation, { minLength: 1, maxLength: 6 }),
+      (i, muts) => {
+        const b = Buffer.from(corpus[i]!);
+        for (const [pos, byte] of muts) b[pos % b.length] = byte;
+        exerciseAll(b);
+      },
+    ),
     { numRuns: 2000 },
   );
 });
 
 test("truncated and spliced corpus messages only produce SipParseError", () => {
   fc.assert(
-    fc.property(fc.nat({ max: corpus.length - 1 }), fc.nat({ max: corpus.length - 1 }), fc.nat(), fc.nat(), (i, j, cut, from) => {
-      const a = corpus[i]!;
-      const b = corpus[j]!;
-      exerciseAll(a.subarray(0, cut % (a.length + 1)));
-      exerciseAll(Buffer.concat([a.subarray(0, cut % (a.length + 1)), b.subarray(from % (b.length + 1))]));
-    }),
+    fc.property(
+      fc.nat({ max: corpus.length - 1 }),
+      fc.nat({ max: corpus.length - 1 }),
+      fc.nat(),
+      fc.nat(),
+      (i, j, cut, from) => {
+        const a = corpus[i]!;
+        const b = corpus[j]!;
+        exerciseAll(a.subarray(0, cut % (a.length + 1)));
+        exerciseAll(Buffer.concat([a.subarray(0, cut % (a.length + 1)), b.subarray(from % (b.length + 1))]));
+      },
+    ),
     { numRuns: 1000 },
   );
 });
 
 function describeEvents(events: FramerEvent[]): string[] {
   return events.map((e) =>
-    e.type === "message" ? "msg:" + e.message.raw.toString("latin1") : e.type === "keepalive" ? e.kind : "error:" + e.error.code,
+    e.type === "message"
+      ? "msg:" + e.message.raw.toString("latin1")
+      : e.type === "keepalive"
+        ? e.kind
+        : "error:" + e.error.code,
   );
 }
 
@@ -257,25 +312,31 @@ function frame(stream: Buffer, cuts: number[]): string[] {
 
 test("the framer yields the same events for any chunking of the same bytes", () => {
   // Stream-framable corpus messages (they have Content-Length and parse), with keep-alives in between.
-  const framable = corpus.filter((b) => {
-    try {
-      return parseMessage(b).contentLength !== undefined;
-    } catch {
-      return false;
-    }
-  }).map((b) => parseMessage(b).raw);
+  const framable = corpus
+    .filter((b) => {
+      try {
+        return parseMessage(b).contentLength !== undefined;
+      } catch {
+        return false;
+      }
+    })
+    .map((b) => parseMessage(b).raw);
   assert.ok(framable.length > 30);
   const piece = fc.oneof(
     fc.constantFrom(...framable),
     fc.constantFrom(Buffer.from("\r\n\r\n"), Buffer.from("\r\n")),
   );
   fc.assert(
-    fc.property(fc.array(piece, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (pieces, rawCuts) => {
-      const stream = Buffer.concat(pieces);
-      const whole = frame(stream, []);
-      const cuts = rawCuts.map((c) => c % (stream.length + 1));
-      assert.deepEqual(frame(stream, cuts), whole);
-    }),
+    fc.property(
+      fc.array(piece, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (pieces, rawCuts) => {
+        const stream = Buffer.concat(pieces);
+        const whole = frame(stream, []);
+        const cuts = rawCuts.map((c) => c % (stream.length + 1));
+        assert.deepEqual(frame(stream, cuts), whole);
+      },
+    ),
     { numRuns: 500 },
   );
   // Arbitrary (also invalid) bytes: still the same events, errors included, whatever the chunking.
@@ -283,7 +344,10 @@ test("the framer yields the same events for any chunking of the same bytes", () 
     fc.property(fc.nat({ max: corpus.length - 1 }), fc.array(fc.nat(), { maxLength: 10 }), (i, rawCuts) => {
       const stream = corpus[i]!;
       assert.deepEqual(
-        frame(stream, rawCuts.map((c) => c % (stream.length + 1))),
+        frame(
+          stream,
+          rawCuts.map((c) => c % (stream.length + 1)),
+        ),
         frame(stream, []),
       );
     }),

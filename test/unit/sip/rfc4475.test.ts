@@ -43,18 +43,21 @@ interface InvalidCase {
   readonly status?: number;
 }
 
-function fields(m: SipMessage, expected: {
-  method?: string;
-  status?: number;
-  callId: string;
-  cseq: [number, string];
-  maxForwards?: number;
-  bodyLength: number;
-  vias: number;
-  topBranch: string | undefined;
-  fromTag: string | undefined;
-  toUri: string;
-}): void {
+function fields(
+  m: SipMessage,
+  expected: {
+    method?: string;
+    status?: number;
+    callId: string;
+    cseq: [number, string];
+    maxForwards?: number;
+    bodyLength: number;
+    vias: number;
+    topBranch: string | undefined;
+    fromTag: string | undefined;
+    toUri: string;
+  },
+): void {
   assert.equal(m.method, expected.method);
   assert.equal(m.status, expected.status);
   assert.equal(m.callId, expected.callId);
@@ -101,7 +104,11 @@ const CASES: Record<string, ValidCase | InvalidCase> = {
       const contact = m.contact;
       assert.ok(contact !== undefined && !contact.star);
       assert.equal(contact.values[0]!.displayName, 'Quoted string ""');
-      assert.deepEqual(contact.values[0]!.params, [["newparam", "newvalue"], ["secondparam", null], ["q", "0.33"]]);
+      assert.deepEqual(contact.values[0]!.params, [
+        ["newparam", "newvalue"],
+        ["secondparam", null],
+        ["q", "0.33"],
+      ]);
       assert.equal(m.contentType?.subtype, "sdp");
     },
   },
@@ -236,7 +243,8 @@ const CASES: Record<string, ValidCase | InvalidCase> = {
         bodyLength: 150,
         vias: 34,
         topBranch: undefined, // the first Via line has no branch
-        fromTag: "12982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982424",
+        fromTag:
+          "12982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982982424",
         toUri: m.to.uriText,
       });
       assert.equal(m.via[0]!.host, "sip33.example.com");
@@ -537,7 +545,11 @@ const rows = corpusRows();
 test("expected.tsv lists all 49 corpus files and each has a case here", () => {
   assert.equal(rows.length, 49);
   for (const row of rows) assert.ok(CASES[row.file] !== undefined, `no test case for ${row.file}`);
-  for (const file of Object.keys(CASES)) assert.ok(rows.some((r) => r.file === file), `${file} not in expected.tsv`);
+  for (const file of Object.keys(CASES))
+    assert.ok(
+      rows.some((r) => r.file === file),
+      `${file} not in expected.tsv`,
+    );
 });
 
 for (const row of rows) {

@@ -82,7 +82,9 @@ test("removing the top Via of a response keeps the other values of that line as 
       "Via: SIP/2.0/UDP x;branch=z9hG4bK3\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: z\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
   );
   const out = serializeMessage(parseMessage(resp), { removeTopVia: true });
-  assert.ok(out.toString("latin1").includes("Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\nVia: SIP/2.0/UDP x;"));
+  assert.ok(
+    out.toString("latin1").includes("Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\nVia: SIP/2.0/UDP x;"),
+  );
   // A single-valued top line disappears entirely.
   const out2 = serializeMessage(parseMessage(out), { removeTopVia: true });
   assert.deepEqual(
@@ -93,8 +95,14 @@ test("removing the top Via of a response keeps the other values of that line as 
 
 test("Max-Forwards: added as 70 when missing; 0 cannot be forwarded", () => {
   const noMf = Buffer.from(INVITE.toString("latin1").replace("mAX-forwards:   70\r\n", ""), "latin1");
-  assert.equal(parseMessage(serializeMessage(parseMessage(noMf), { decrementMaxForwards: true })).maxForwards, 70);
-  const zero = Buffer.from(INVITE.toString("latin1").replace("mAX-forwards:   70", "Max-Forwards: 0"), "latin1");
+  assert.equal(
+    parseMessage(serializeMessage(parseMessage(noMf), { decrementMaxForwards: true })).maxForwards,
+    70,
+  );
+  const zero = Buffer.from(
+    INVITE.toString("latin1").replace("mAX-forwards:   70", "Max-Forwards: 0"),
+    "latin1",
+  );
   assert.throws(() => serializeMessage(parseMessage(zero), { decrementMaxForwards: true }), RangeError);
 });
 

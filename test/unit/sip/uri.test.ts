@@ -257,6 +257,14 @@ describe("parseUri: rejects malformed URIs with an offset", () => {
     assert.equal(parseUri(`sip:${long}`).ok, false);
   });
 
+  it("never echoes control characters of the input in a detail", () => {
+    for (const text of ["sip:h;%0D%0A;%0d%0a", "sip:[::1\r\nX]", "sip:h;maddr=[1\r\n]", "sip:h;transport=%0D"]) {
+      const r = parseUri(text);
+      assert.equal(r.ok, false, text);
+      if (!r.ok) assert.match(r.detail, /^[\x20-\x7e]+$/, r.detail);
+    }
+  });
+
   it("refuses overlong input before scanning it", () => {
     const r = parseUri("sip:" + "a".repeat(10000) + "@example.com");
     assert.equal(r.ok, false);
@@ -433,6 +441,60 @@ describe("formatUri: canonical serialization", () => {
   }
 });
 
+describe("formatUri: hand-built URIs", () => {
+  const base: SipUri = {
+    scheme: "sip",
+    user: undefined,
+    password: undefined,
+    userEscaped: undefined,
+    passwordEscaped: undefined,
+    host: "example.com",
+    hostKind: "hostname",
+    port: undefined,
+    params: [],
+    headers: [],
+  };
+  it("escapes every character outside a component's literal set", () => {
+    const u: SipUri = {
+      ...base,
+      user: "a b@c",
+      password: "p:w",
+      params: [["x y", "1;2"]],
+      headers: [["h&", "v=1"]],
+    };
+    const f = formatUri(u);
+    assert.equal(f, "sip:a%20b%40c:p%3Aw@example.com;x%20y=1%3B2?h%26=v%3D1");
+    assert.deepEqual(ok(f), { ...u, userEscaped: "a%20b%40c", passwordEscaped: "p%3Aw" });
+  });
+  it("ignores an escaped form that is not valid for its component", () => {
+    const u: SipUri = { ...base, user: "a@b", userEscaped: "a@b" };
+    assert.equal(formatUri(u), "sip:a%40b@example.com");
+  });
+  it("compares a non-canonical escaped form by its canonical value", () => {
+    const u: SipUri = { ...base, user: "alice", userEscaped: "%61lice" };
+    assert.ok(uriEquals(u, ok("sip:alice@example.com")));
+  });
+  const bad: Array<[string, Uri]> = [
+    ["host with CRLF", { ...base, host: "example.com\r\nX: y" }],
+    ["empty host", { ...base, host: "" }],
+    ["port out of range", { ...base, port: 70000 }],
+    ["fractional port", { ...base, port: 50.5 }],
+    ["empty param name", { ...base, params: [["", null]] }],
+    ["empty param value", { ...base, params: [["x", ""]] }],
+    ["empty header name", { ...base, headers: [["", "v"]] }],
+    ["absolute URI with space", { scheme: "http", opaque: "//a b" }],
+    ["absolute URI with CRLF", { scheme: "urn", opaque: "x\r\n" }],
+    ["absolute URI with bad scheme", { scheme: "1x", opaque: "a" }],
+    ["tel with letters in a global number", { scheme: "tel", number: "+12ab", global: true, params: [] }],
+    ["tel with bad param name", { scheme: "tel", number: "+12", global: true, params: [["a b", null]] }],
+  ];
+  for (const [why, uri] of bad) {
+    it(`throws TypeError (programmer error): ${why}`, () => {
+      assert.throws(() => formatUri(uri), TypeError);
+    });
+  }
+});
+
 describe("parseHost", () => {
   it("accepts a bare IPv6 address only when asked (Via received)", () => {
     assert.equal(parseHost("2001:db8::1").ok, false);
@@ -534,6 +596,9 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+/** Error details go to logs and reason phrases: printable ASCII only. */
+const PRINTABLE = /^[\x20-\x7e]+$/;
+
 describe("properties (fast-check)", () => {
   it("formatUri(parseUri(x)) parses back to a deep-equal, uriEquals-equal URI, and is a fixed point", () => {
     fc.assert(
@@ -569,7 +634,12 @@ describe("properties (fast-check)", () => {
   });
 
   it("arbitrary text never throws, and every refusal carries an in-range offset", () => {
-    const alphabet = fc.constantFrom(...'sip:tel+@[]%;?&=.-_ 1aF<>"\r\n\u0000é'.split(""));
+    const alphabet = fc.constantFrom(
+      ...'sip:tel+@[]%;?&=.-_ 1aF<>"\r\n\u0000é'.split(""),
+      "%0D%0A",
+      ";%0d",
+      "[::\r\n",
+    );
     fc.assert(
       fc.property(
         fc.oneof(
@@ -582,6 +652,7 @@ describe("properties (fast-check)", () => {
             if (!r.ok) {
               assert.equal(r.code, "bad-uri");
               assert.ok(r.offset >= 0 && r.offset <= t.length, `offset ${r.offset} for ${JSON.stringify(t)}`);
+              assert.match(r.detail, PRINTABLE, "details reach logs and reason phrases");
             } else {
               assert.equal(typeof formatUri(r.uri), "string");
             }

@@ -13,7 +13,12 @@ const HEAD = [
   "Max-Forwards: 70",
 ];
 
-function verdict(start: string, extra: string[], cseq = "1 INVITE", options = {}): ReturnType<typeof validateRequest> {
+function verdict(
+  start: string,
+  extra: string[],
+  cseq = "1 INVITE",
+  options = {},
+): ReturnType<typeof validateRequest> {
   return validateRequest(req([start, ...HEAD, `CSeq: ${cseq}`, ...extra]), options);
 }
 
@@ -41,7 +46,13 @@ test("400 for malformed or missing mandatory headers, naming the header", () => 
     assert.equal(v.code, code, extra.join());
     assert.equal(v.header, header, extra.join());
   }
-  const missing = validateRequest(req(["INVITE sip:b@example.com SIP/2.0", ...HEAD.filter((h) => !h.startsWith("Call-ID")), "CSeq: 1 INVITE"]));
+  const missing = validateRequest(
+    req([
+      "INVITE sip:b@example.com SIP/2.0",
+      ...HEAD.filter((h) => !h.startsWith("Call-ID")),
+      "CSeq: 1 INVITE",
+    ]),
+  );
   assert.ok(!missing.ok);
   assert.equal(missing.code, "missing-header");
   assert.equal(missing.header, "call-id");
@@ -77,7 +88,10 @@ test("420 with the unsupported tags: Proxy-Require at a proxy, Require at a UAS"
   const p = verdict("INVITE sip:b@example.com SIP/2.0", ["Proxy-Require: foo, bar", "Require: baz"]);
   assert.ok(!p.ok && p.status === 420);
   assert.deepEqual(p.unsupported, ["foo", "bar"]);
-  assert.ok(verdict("INVITE sip:b@example.com SIP/2.0", ["Proxy-Require: foo"], "1 INVITE", { supported: ["foo"] }).ok);
+  assert.ok(
+    verdict("INVITE sip:b@example.com SIP/2.0", ["Proxy-Require: foo"], "1 INVITE", { supported: ["foo"] })
+      .ok,
+  );
   const u = verdict("INVITE sip:b@example.com SIP/2.0", ["Require: baz"], "1 INVITE", { role: "uas" });
   assert.ok(!u.ok && u.status === 420);
   assert.deepEqual(u.unsupported, ["baz"]);
@@ -86,7 +100,11 @@ test("420 with the unsupported tags: Proxy-Require at a proxy, Require at a UAS"
 });
 
 test("483 at a proxy when Max-Forwards is 0; a UAS processes it", () => {
-  const lines = ["OPTIONS sip:b@example.com SIP/2.0", ...HEAD.map((h) => h.replace("Max-Forwards: 70", "Max-Forwards: 0")), "CSeq: 1 OPTIONS"];
+  const lines = [
+    "OPTIONS sip:b@example.com SIP/2.0",
+    ...HEAD.map((h) => h.replace("Max-Forwards: 70", "Max-Forwards: 0")),
+    "CSeq: 1 OPTIONS",
+  ];
   const v = validateRequest(req(lines));
   assert.ok(!v.ok && v.status === 483 && v.reason === "Too Many Hops");
   assert.ok(validateRequest(req(lines), { role: "uas" }).ok);
@@ -100,7 +118,11 @@ test("501 at a UAS for an unknown method; a proxy forwards unknown methods", () 
 
 test("505 for another SIP version when parsed with acceptAnyVersion", () => {
   const m = parseMessage(
-    Buffer.from(["OPTIONS sip:b@example.com SIP/3.0", ...HEAD, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""].join("\r\n")),
+    Buffer.from(
+      ["OPTIONS sip:b@example.com SIP/3.0", ...HEAD, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""].join(
+        "\r\n",
+      ),
+    ),
     { acceptAnyVersion: true },
   );
   const v = validateRequest(m);
@@ -113,9 +135,13 @@ test("?headers are not allowed in a SIP Request-URI (RFC 3261 §19.1.1)", () => 
 });
 
 test("validateResponse: malformed responses are reported (to be dropped)", () => {
-  const ok = parseMessage(Buffer.from(["SIP/2.0 200 OK", ...HEAD, "CSeq: 1 INVITE", "Content-Length: 0", "", ""].join("\r\n")));
+  const ok = parseMessage(
+    Buffer.from(["SIP/2.0 200 OK", ...HEAD, "CSeq: 1 INVITE", "Content-Length: 0", "", ""].join("\r\n")),
+  );
   assert.deepEqual(validateResponse(ok), { ok: true, code: "valid" });
-  const bad = parseMessage(Buffer.from(["SIP/2.0 200 OK", ...HEAD, "CSeq: x INVITE", "Content-Length: 0", "", ""].join("\r\n")));
+  const bad = parseMessage(
+    Buffer.from(["SIP/2.0 200 OK", ...HEAD, "CSeq: x INVITE", "Content-Length: 0", "", ""].join("\r\n")),
+  );
   const r = validateResponse(bad);
   assert.ok(!r.ok && r.code === "bad-header" && r.header === "cseq");
   assert.throws(() => validateRequest(ok), TypeError);

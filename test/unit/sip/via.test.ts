@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hasMagicCookie, parseVia, parseViaList, type Via } from "../../../src/sip/via.js";
+import { formatVia, hasMagicCookie, parseVia, parseViaList, type Via } from "../../../src/sip/via.js";
 
 function ok(text: string): Via {
   const r = parseVia(text);
@@ -174,6 +174,24 @@ describe("parseViaList", () => {
   }
 });
 
+describe("formatVia", () => {
+  it("writes sent-protocol, one SP, sent-by and the parameters", () => {
+    const v = ok(
+      "SIP / 2.0 / tls  Proxy.Example.COM : 5061 ; branch = z9hG4bK1 ; rport ; received=[2001:db8:0::1]",
+    );
+    assert.equal(
+      formatVia(v),
+      "SIP/2.0/TLS proxy.example.com:5061;branch=z9hG4bK1;rport;received=[2001:db8:0::1]",
+    );
+  });
+  it("a host, token or parameter name that would not re-parse is a programmer error", () => {
+    const v = ok("SIP/2.0/UDP h");
+    assert.throws(() => formatVia({ ...v, host: "h\r\nX: y" }), TypeError);
+    assert.throws(() => formatVia({ ...v, transport: "U DP" }), TypeError);
+    assert.throws(() => formatVia({ ...v, params: [["a;b", null]] }), TypeError);
+  });
+});
+
 describe("properties (fast-check)", () => {
   const host = fc.constantFrom("a.example", "192.0.2.1", "[2001:db8::1]", "h");
   const ws = fc.constantFrom("", " ", "  ", "\t", "\r\n ", " \r\n\t");
@@ -200,14 +218,55 @@ describe("properties (fast-check)", () => {
     );
   });
 
+  it("parseVia(formatVia(v)) deep-equals v", () => {
+    const token = fc.stringMatching(/^[a-z][a-z0-9.!%*_+`'~-]{0,6}$/);
+    const typed = fc.oneof(
+      token.map((b) => ["branch", "z9hG4bK" + b] as const),
+      fc.constantFrom(["received", "192.0.2.1"] as const, ["received", "[2001:db8::1]"] as const),
+      fc
+        .option(fc.integer({ min: 0, max: 65535 }))
+        .map((p) => ["rport", p === null ? null : String(p)] as const),
+      fc.constantFrom(["maddr", "224.0.0.1"] as const, ["alias", null] as const),
+      fc.integer({ min: 0, max: 255 }).map((t) => ["ttl", String(t)] as const),
+    );
+    const other = fc.tuple(
+      token.map((t) => "x-" + t),
+      fc.option(
+        fc.oneof(
+          token,
+          token.map((t) => `"${t} ,;"`),
+        ),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom("UDP", "TCP", "TLS", "SCTP", "WSS", "FOO"),
+        host,
+        fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+        fc.uniqueArray(fc.oneof(typed, other), { maxLength: 5, selector: (p) => p[0] }),
+        (transport, h, port, params) => {
+          const v = ok(`SIP/2.0/${transport} ${h}${port === undefined ? "" : ":" + String(port)}`);
+          const built = { ...v, params };
+          const back = ok(formatVia(built));
+          assert.deepEqual(back.params, params);
+          assert.equal(back.port, port);
+          assert.equal(formatVia(back), formatVia(built));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("arbitrary text never throws; refusals carry an in-range offset", () => {
-    const alphabet = fc.constantFrom(...'SIP/2.0UDP h:5060;branch=z9hG4bK,"[]:.\r\n\t'.split(""));
+    const alphabet = fc.constantFrom(...'SIP/2.0UDP h:5060;branch=z9hG4bK,"[]:.\r\n\t\u0000\u0001'.split(""));
     fc.assert(
       fc.property(
         fc.array(alphabet, { maxLength: 50 }).map((a) => a.join("")),
         (text) => {
           for (const r of [parseVia(text), parseViaList(text), parseVia("SIP/2.0/UDP " + text)]) {
-            if (!r.ok) assert.ok(r.offset >= 0 && r.offset <= text.length + 12);
+            if (r.ok) continue;
+            assert.ok(r.offset >= 0 && r.offset <= text.length + 12);
+            assert.match(r.detail, /^[\x20-\x7e]+$/, "details reach logs and reason phrases");
           }
         },
       ),

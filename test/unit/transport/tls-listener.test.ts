@@ -185,3 +185,53 @@ test("an offered client certificate from an unknown CA is rejected even in optio
   assert.equal(listener.counters.get("tls.client.unknown-issuer"), 1);
   assert.equal(listener.connections.size, 0);
 });
+
+test("revalidate closes exactly the connections whose peers lost trust", async (t) => {
+  const otherCa = createCa({ cn: "Second CA" });
+  const second = issueCertificate(otherCa, {
+    cn: "second",
+    san: { uri: ["sip:second.example"] },
+    eku: ["clientAuth"],
+  });
+  let anchors = [
+    { cert: new X509Certificate(ca.certificatePem) },
+    { cert: new X509Certificate(otherCa.certificatePem) },
+  ];
+  const profile = buildServerProfile({
+    credentials: [{ certPem: server.certificatePem, keyPem: server.privateKeyPem }],
+    clientCertificates: "optional",
+  });
+  const listener = new TlsListener({
+    host: "127.0.0.1",
+    port: 0,
+    profile: () => profile,
+    clientPolicy: () => ({ mode: "optional", anchors }),
+    onMessage: () => undefined,
+  });
+  const { port } = await listener.listen();
+  t.after(() => listener.close());
+  const keep = await tlsConnect(port);
+  const lose = await new Promise<tls.TLSSocket>((resolve, reject) => {
+    const s = tls.connect({
+      host: "127.0.0.1",
+      port,
+      rejectUnauthorized: false,
+      cert: second.certificatePem,
+      key: second.privateKeyPem,
+    });
+    s.once("secureConnect", () => resolve(s));
+    s.once("error", reject);
+  });
+  await until(() => listener.connections.size === 2);
+  // The reload removes the second CA from the client CA set.
+  anchors = [{ cert: new X509Certificate(ca.certificatePem) }];
+  const closedNow = listener.revalidate();
+  assert.deepEqual(
+    closedNow.map((c) => c.verification.code),
+    ["unknown-issuer"],
+  );
+  await closed(lose);
+  await until(() => listener.connections.size === 1);
+  assert.equal(keep.destroyed, false);
+  keep.destroy();
+});
