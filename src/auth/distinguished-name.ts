@@ -20,21 +20,6 @@ export function subjectKey(nodeSubject: string): DnParse {
   return keyOf(rdns.flatMap((rdn) => splitUnescaped(rdn, "+")));
 }
 
-/** Values of one attribute type (e.g. "CN") in a subject as Node prints it, unescaped, in order. */
-export function subjectAttributeValues(nodeSubject: string, type: string): string[] {
-  const wanted = type.toUpperCase();
-  const values: string[] = [];
-  for (const rdn of nodeSubject.split("\n")) {
-    for (const attribute of splitUnescaped(rdn, "+")) {
-      const eq = attribute.indexOf("=");
-      if (eq <= 0 || attribute.slice(0, eq).trim().toUpperCase() !== wanted) continue;
-      const value = unescapeValue(attribute.slice(eq + 1).trim());
-      if (value !== undefined) values.push(value);
-    }
-  }
-  return values;
-}
-
 /** Key of an RFC 4514 string written in configuration. */
 export function dnStringKey(text: string): DnParse {
   if (text.trim().length === 0) return { ok: false, reason: "empty distinguished name" };

@@ -10,10 +10,10 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { extractSipIdentities, normalizeDomain, type SipIdentity } from "../pki/identities.js";
+import { readSubjectCommonNames } from "../pki/subject-name.js";
 import { parseUri } from "../sip/uri.js";
 import type { IssuingCa } from "./ca-rights.js";
 import { mappedIdentities, type CnMapping } from "./cn-mapping.js";
-import { subjectAttributeValues } from "./distinguished-name.js";
 import { certificateFingerprint } from "./fingerprint.js";
 import { isSipUri, sameIdentity, uriIdentity, type PeerIdentity } from "./identity.js";
 
@@ -96,11 +96,24 @@ export function peerIdentitiesFromChain(
     emailAsSip: options.emailAsSip ?? false,
     legacyWildcards: options.legacyWildcards ?? false,
   });
+  const cns = subjectCommonNames(leaf);
   const peer = peerIdentitiesFromParts({
     certificateIdentities: extracted.identities,
-    subjectCns: subjectAttributeValues(leaf.subject ?? "", "CN"),
+    subjectCns: cns.values,
     issuers: cas.map((ca) => ({ fingerprint: certificateFingerprint(ca), subject: ca.subject ?? "" })),
     mapping: options.mapping,
   });
-  return { ...peer, warnings: [...extracted.warnings, ...peer.warnings] };
+  return { ...peer, warnings: [...extracted.warnings, ...cns.warnings, ...peer.warnings] };
+}
+
+/** The leaf's subject CNs, read from its DER by the pki layer; an unreadable subject grants no mapping. */
+function subjectCommonNames(leaf: X509Certificate): { values: string[]; warnings: string[] } {
+  try {
+    return { values: readSubjectCommonNames(leaf.raw), warnings: [] };
+  } catch (err) {
+    return {
+      values: [],
+      warnings: [`subject unreadable, CN mapping not applied: ${(err as Error).message}`],
+    };
+  }
 }

@@ -30,7 +30,11 @@ export class AssociationCache {
   }
 }
 
-function computeOrNull(cert: X509Certificate, selector: TlsaSelector, matchingType: TlsaMatching): Buffer | null {
+function computeOrNull(
+  cert: X509Certificate,
+  selector: TlsaSelector,
+  matchingType: TlsaMatching,
+): Buffer | null {
   try {
     return tlsaAssociationData(cert, selector, matchingType);
   } catch {

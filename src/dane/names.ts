@@ -63,7 +63,9 @@ export function referenceNames(refs: ReferenceIdentifiers): string[] {
  * what they are). DNS-IDs and the CN are not taken from here: matchDnsId checks those with RFC 6125 rules.
  */
 function sipUriDomainIdentities(cert: X509Certificate): SipIdentity[] {
-  return extractSipIdentities(cert).identities.filter((id) => id.kind === "domain" && id.source === "san-uri");
+  return extractSipIdentities(cert).identities.filter(
+    (id) => id.kind === "domain" && id.source === "san-uri",
+  );
 }
 
 function matchDnsId(cert: X509Certificate, reference: string, wildcards: boolean): string | undefined {

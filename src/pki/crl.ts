@@ -55,6 +55,8 @@ export interface Crl {
 export interface CrlScope {
   readonly onlyUserCerts: boolean;
   readonly onlyCaCerts: boolean;
+  /** URIs of the issuingDistributionPoint fullName: the CRL covers only certificates that point at one. */
+  readonly distributionPoints?: readonly string[];
   /** Delta, indirect, attribute-only or reason-partitioned: not usable by this implementation. */
   readonly unsupported?: string;
 }
@@ -179,11 +181,28 @@ function crlScope(extensions: readonly pkijs.Extension[]): CrlScope {
   if (!(idp instanceof pkijs.IssuingDistributionPoint)) {
     return { onlyUserCerts: false, onlyCaCerts: false, unsupported: "malformed issuingDistributionPoint" };
   }
-  const scope = { onlyUserCerts: idp.onlyContainsUserCerts, onlyCaCerts: idp.onlyContainsCACerts };
+  const scope = {
+    onlyUserCerts: idp.onlyContainsUserCerts,
+    onlyCaCerts: idp.onlyContainsCACerts,
+    ...distributionPointUris(idp.distributionPoint),
+  };
+  if (scope.unsupported) return scope;
   if (idp.indirectCRL) return { ...scope, unsupported: "indirect CRL" };
   if (idp.onlySomeReasons !== undefined) return { ...scope, unsupported: "CRL partitioned by reason" };
   if (idp.onlyContainsAttributeCerts) return { ...scope, unsupported: "attribute-certificate CRL" };
   return scope;
+}
+
+// RFC 5280 §5.2.5: a CRL whose issuingDistributionPoint names a distribution point covers only the
+// certificates whose cRLDistributionPoints name the same point (a partition). Only fullName URIs are compared.
+function distributionPointUris(name: pkijs.IssuingDistributionPoint["distributionPoint"]): {
+  distributionPoints?: string[];
+  unsupported?: string;
+} {
+  if (name === undefined) return {};
+  if (!Array.isArray(name)) return { unsupported: "distribution point named relative to the CRL issuer" };
+  const uris = name.filter((n) => n.type === 6).map((n) => String(n.value));
+  return uris.length > 0 ? { distributionPoints: uris } : { unsupported: "distribution point without a URI" };
 }
 
 /** The key (and, for certificate issuers, the keyUsage) that must have signed the CRL. */
@@ -220,7 +239,7 @@ export function checkRevocation(
   crls: readonly Crl[],
   at: Date,
 ): RevocationVerdict {
-  const inScope = crls.filter((c) => c.issuer.key === cert.issuer.key && covers(c.scope, isCa));
+  const inScope = crls.filter((c) => c.issuer.key === cert.issuer.key && covers(c.scope, cert, isCa));
   if (inScope.length === 0) {
     return { ok: false, code: "crl-missing", detail: `no usable CRL from ${cert.issuer.text}` };
   }
@@ -242,10 +261,13 @@ export function checkRevocation(
   return checkCrlContents(cert, crl, at);
 }
 
-function covers(scope: CrlScope, isCa: boolean): boolean {
+function covers(scope: CrlScope, cert: ParsedCert, isCa: boolean): boolean {
   if (scope.unsupported) return false;
   if (scope.onlyCaCerts && !isCa) return false;
   if (scope.onlyUserCerts && isCa) return false;
+  if (scope.distributionPoints) {
+    return scope.distributionPoints.some((uri) => cert.crlDistributionPointUris.includes(uri));
+  }
   return true;
 }
 

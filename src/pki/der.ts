@@ -58,15 +58,29 @@ function readLength(data: Buffer, offset: number): { length: number; headerLengt
   return { length, headerLength: 1 + count };
 }
 
-/** X.509 Certificate → TBSCertificate → subjectPublicKeyInfo, verbatim (RFC 5280 §4.1). */
-export function subjectPublicKeyInfoDer(certDer: Buffer): Buffer {
-  const cert = readElement(certDer);
-  const tbs = readChildren(cert.value)[0];
+// RFC 5280 §4.1: TBSCertificate ::= SEQUENCE { version [0] EXPLICIT (optional), serialNumber, signature,
+// issuer, validity, subject, subjectPublicKeyInfo, … }. Positions count from serialNumber.
+const TBS_FIELDS = {
+  serialNumber: { position: 0, tag: 0x02 },
+  issuer: { position: 2, tag: 0x30 },
+  validity: { position: 3, tag: 0x30 },
+  subject: { position: 4, tag: 0x30 },
+  subjectPublicKeyInfo: { position: 5, tag: 0x30 },
+} as const;
+
+/** One field of a DER certificate's TBSCertificate, verbatim; throws DerError when missing or mistagged. */
+export function tbsCertificateField(certDer: Buffer, field: keyof typeof TBS_FIELDS): DerElement {
+  const tbs = readChildren(readElement(certDer).value)[0];
   if (!tbs || tbs.tag !== 0x30) throw new DerError("certificate has no TBSCertificate");
   const fields = readChildren(tbs.value);
-  // version [0] EXPLICIT is optional; then serial, signature, issuer, validity, subject, subjectPublicKeyInfo.
   const skip = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const spki = fields[skip + 5];
-  if (!spki || spki.tag !== 0x30) throw new DerError("certificate has no subjectPublicKeyInfo");
-  return spki.whole;
+  const { position, tag } = TBS_FIELDS[field];
+  const element = fields[skip + position];
+  if (!element || element.tag !== tag) throw new DerError(`certificate has no ${field}`);
+  return element;
+}
+
+/** X.509 Certificate → TBSCertificate → subjectPublicKeyInfo, verbatim (RFC 5280 §4.1). */
+export function subjectPublicKeyInfoDer(certDer: Buffer): Buffer {
+  return tbsCertificateField(certDer, "subjectPublicKeyInfo").whole;
 }

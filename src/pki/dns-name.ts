@@ -16,17 +16,49 @@ export function normalizeDomain(name: string): string {
   return ascii === "" ? lower : ascii;
 }
 
-// RFC 1035 §2.3.1 LDH labels; "_" is tolerated because SRV owner names and real certificates use it.
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** RFC 1035 §2.3.4: 255 octets on the wire, i.e. 253 characters in text form without the trailing dot. */
+export const MAX_DNS_NAME = 253;
+/** RFC 1035 §2.3.4: labels are 63 octets or less. */
+export const MAX_DNS_LABEL = 63;
+
+// RFC 1035 §2.3.1 / RFC 1123 §2.1 LDH labels: no hyphen at either end. "_" is tolerated by default because
+// SRV owner names and real certificates use it.
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
+const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/** The first rule a normalized name breaks, with the offending label where there is one. */
+export type DnsNameProblem =
+  | { readonly code: "empty" }
+  | { readonly code: "too-long" }
+  | { readonly code: "empty-label" }
+  | { readonly code: "label-too-long"; readonly label: string }
+  | { readonly code: "bad-label"; readonly label: string }
+  | { readonly code: "numeric-tld" };
+
+export interface DnsNameRules {
+  /** Refuse "_": strict LDH, as a SIP URI host is (RFC 3261 §25.1 hostname). Default false. */
+  readonly ldhOnly?: boolean;
+}
+
+/** Why a normalized (see normalizeDomain) name is not a host name, or undefined when it is one. */
+export function dnsNameProblem(normalized: string, rules: DnsNameRules = {}): DnsNameProblem | undefined {
+  if (normalized.length === 0) return { code: "empty" };
+  if (normalized.length > MAX_DNS_NAME) return { code: "too-long" };
+  const pattern = rules.ldhOnly === true ? LDH_LABEL : LABEL;
+  const labels = normalized.split(".");
+  for (const label of labels) {
+    if (label.length === 0) return { code: "empty-label" };
+    if (label.length > MAX_DNS_LABEL) return { code: "label-too-long", label };
+    if (!pattern.test(label)) return { code: "bad-label", label };
+  }
+  // RFC 3261 §25.1 toplabel starts with ALPHA: an all-numeric last label is an IPv4 literal, not a name.
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return { code: "numeric-tld" };
+  return undefined;
+}
 
 /** True for a normalized (see normalizeDomain) host name: 1–63-octet LDH labels, ≤ 253 octets, not an IP. */
 export function isDnsName(normalized: string): boolean {
-  if (normalized.length === 0 || normalized.length > 253) return false;
-  if (isIpLiteral(normalized)) return false;
-  const labels = normalized.split(".");
-  if (labels.length < 1) return false;
-  if (!labels.every((l) => LABEL.test(l))) return false;
-  return !/^[0-9]+$/.test(labels[labels.length - 1] ?? ""); // an all-numeric TLD is an address, not a name
+  return !isIpLiteral(normalized) && dnsNameProblem(normalized) === undefined;
 }
 
 /** True for an IPv4 or IPv6 literal, with or without IPv6 brackets. */

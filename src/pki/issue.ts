@@ -14,7 +14,7 @@ import {
   sign,
   type KeyObject,
 } from "node:crypto";
-import { readChildren, readElement } from "./der.js";
+import { readChildren, readElement, tbsCertificateField } from "./der.js";
 import {
   bitString,
   booleanValue,
@@ -219,12 +219,7 @@ function issuerKeyIdentifier(caDer: Buffer, caKey: KeyObject): Buffer {
 }
 
 function subjectNameDer(certDer: Buffer): Buffer {
-  const tbs = readChildren(readElement(certDer).value)[0];
-  const fields = tbs ? readChildren(tbs.value) : [];
-  const skip = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const subject = fields[skip + 4];
-  if (!subject) throw new Error("CA certificate has no subject");
-  return subject.whole;
+  return tbsCertificateField(certDer, "subject").whole;
 }
 
 function signatureAlgorithm(key: KeyObject): { identifier: Buffer; hash: string | null } {

@@ -61,6 +61,8 @@ export interface ParsedCert {
   readonly nameConstraints?: NameConstraintSet;
   /** Every extension's OID with its critical flag. */
   readonly extensions: ReadonlyArray<{ readonly oid: string; readonly critical: boolean }>;
+  /** fullName URIs of the cRLDistributionPoints extension (RFC 5280 §4.2.1.13). */
+  readonly crlDistributionPointUris: readonly string[];
   /** Values of the subject's emailAddress and commonName attributes. */
   readonly subjectEmails: readonly string[];
   readonly subjectCommonNames: readonly string[];
@@ -115,6 +117,7 @@ function buildParsedCert(x509: X509Certificate): ParsedCert {
     subjectAltNames: altNames(findExtension(extensions, OID.subjectAltName)),
     nameConstraints: nameConstraints(findExtension(extensions, OID.nameConstraints)),
     extensions: extensions.map((e) => ({ oid: e.oid, critical: e.critical })),
+    crlDistributionPointUris: crlDistributionPointUris(findExtension(extensions, OID.crlDistributionPoints)),
     subjectEmails: attributeTexts(subject, OID.emailAddress),
     subjectCommonNames: attributeTexts(subject, OID.commonName),
   };
@@ -215,6 +218,21 @@ function isZeroInteger(el: DerElement, tag: number): boolean {
   if (el.tag !== tag) return false;
   const contents = tag === 0xa0 ? readElement(el.value).value : el.value;
   return contents.length > 0 && contents.every((octet) => octet === 0);
+}
+
+// §4.2.1.13: SEQUENCE OF DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames | ... }, ... }
+function crlDistributionPointUris(ext: RawExtension | undefined): string[] {
+  if (!ext) return [];
+  const uris: string[] = [];
+  for (const point of readChildren(extensionValue(ext, 0x30).value)) {
+    const name = readChildren(point.value).find((p) => p.tag === 0xa0);
+    const fullName = name ? readChildren(name.value).find((p) => p.tag === 0xa0) : undefined;
+    for (const gn of fullName ? readChildren(fullName.value) : []) {
+      const parsed = readGeneralName(gn);
+      if (parsed.type === "uri") uris.push(parsed.value);
+    }
+  }
+  return uris;
 }
 
 function attributeTexts(name: CanonicalName, oid: string): string[] {

@@ -19,3 +19,6 @@ export { parseSipDate } from "./sip-date.js";
 export * from "./uri.js";
 export * from "./name-addr.js";
 export * from "./via.js";
+export { createResponse, type ResponseOptions } from "./response.js";
+export { describeMessage, type MessageDescription, type HeaderDescription } from "./describe.js";
+export { getParam, type GenericParam } from "./params.js";

@@ -76,7 +76,7 @@ export function parseNameAddr(text: string, options: NameAddrOptions = {}): Name
   const rest = skipSws(text, params.end, end);
   if (rest !== end) return bad(rest, `unexpected ${describeChar(text.charCodeAt(rest))} after address`);
   const checked = checkHeaderParams(params.params, options);
-  if (checked !== undefined) return bad(head.end, checked);
+  if (checked !== undefined) return bad(params.starts[checked.index]!, checked.detail);
   return { ok: true, value: build(head, parsed.uri, params.params) };
 }
 
@@ -198,16 +198,22 @@ function scanAddrSpec(text: string, start: number, end: number): ScannedAddress 
 function checkHeaderParams(
   params: ReadonlyArray<GenericParam>,
   options: NameAddrOptions,
-): string | undefined {
+): { index: number; detail: string } | undefined {
   const repeated = findRepeated(params, SINGLE_PARAMS);
-  if (repeated !== undefined) return `parameter '${repeated}' repeated`;
-  const tag = getParam(params, "tag");
-  if (tag !== undefined && (tag === null || !isToken(tag))) return "tag must be a token";
-  if (options.contact !== true) return undefined;
-  const q = getParam(params, "q");
-  if (q !== undefined && (q === null || !isQvalue(q))) return "q must be a qvalue between 0 and 1";
-  const expires = getParam(params, "expires");
-  if (expires !== undefined && (expires === null || readDeltaSeconds(expires) === undefined)) {
+  if (repeated >= 0) return { index: repeated, detail: `parameter '${params[repeated]![0]}' repeated` };
+  for (let k = 0; k < params.length; k++) {
+    const detail = checkHeaderParam(params[k]![0], params[k]![1], options.contact === true);
+    if (detail !== undefined) return { index: k, detail };
+  }
+  return undefined;
+}
+
+function checkHeaderParam(name: string, value: string | null, contact: boolean): string | undefined {
+  if (name === "tag") return value !== null && isToken(value) ? undefined : "tag must be a token";
+  if (!contact) return undefined;
+  if (name === "q")
+    return value !== null && isQvalue(value) ? undefined : "q must be a qvalue between 0 and 1";
+  if (name === "expires" && (value === null || readDeltaSeconds(value) === undefined)) {
     return "expires must be delta-seconds (0..4294967295)";
   }
   return undefined;

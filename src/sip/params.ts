@@ -144,6 +144,13 @@ function isGenValue(v: string): boolean {
   return false;
 }
 
+export interface ParsedParams {
+  params: GenericParam[];
+  /** offset of each parameter's name in the text, for error offsets */
+  starts: number[];
+  end: number;
+}
+
 /**
  * `*( SEMI generic-param )` from `start` (RFC 3261 §25.1): SEMI = SWS ";" SWS, EQUAL = SWS "=" SWS,
  * generic-param = token [ EQUAL gen-value ], gen-value = token / host / quoted-string. Stops before the
@@ -155,16 +162,18 @@ export function parseGenericParams(
   start: number,
   end: number,
   bareIpv6Params?: ReadonlySet<string>,
-): { params: GenericParam[]; end: number } | LexError {
+): ParsedParams | LexError {
   const params: GenericParam[] = [];
+  const starts: number[] = [];
   let i = start;
   for (;;) {
     const semi = skipSws(text, i, end);
-    if (semi >= end || text.charCodeAt(semi) !== 0x3b) return { params, end: i };
+    if (semi >= end || text.charCodeAt(semi) !== 0x3b) return { params, starts, end: i };
     const nameStart = skipSws(text, semi + 1, end);
     const nameEnd = scanToken(text, nameStart, end);
     if (nameEnd === nameStart) return new ScanError(nameStart, "empty parameter after ';'");
     const name = text.slice(nameStart, nameEnd).toLowerCase();
+    starts.push(nameStart);
     const eq = skipSws(text, nameEnd, end);
     if (eq < end && text.charCodeAt(eq) === 0x3d) {
       const vStart = skipSws(text, eq + 1, end);
@@ -229,17 +238,14 @@ export function getParam(params: ReadonlyArray<GenericParam>, name: string): str
   return undefined;
 }
 
-/** The first of `names` (a short list) that occurs twice among the parameters, if any. */
-export function findRepeated(
-  params: ReadonlyArray<GenericParam>,
-  names: readonly string[],
-): string | undefined {
+/** Index of the first parameter whose name (one of the short list `names`) was already seen; -1 if none. */
+export function findRepeated(params: ReadonlyArray<GenericParam>, names: readonly string[]): number {
   let seen = 0;
-  for (const [n] of params) {
-    const k = names.indexOf(n);
-    if (k < 0) continue;
-    if ((seen & (1 << k)) !== 0) return n;
-    seen |= 1 << k;
+  for (let k = 0; k < params.length; k++) {
+    const bit = names.indexOf(params[k]![0]);
+    if (bit < 0) continue;
+    if ((seen & (1 << bit)) !== 0) return k;
+    seen |= 1 << bit;
   }
-  return undefined;
+  return -1;
 }

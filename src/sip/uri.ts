@@ -327,8 +327,17 @@ function ipv4Value(text: string, start: number, end: number): number {
 function scanIpv4(text: string, start: number, end: number): string | undefined {
   const v = ipv4Value(text, start, end);
   if (v < 0) return undefined;
-  const canonical = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  return canonical.length === end - start ? text.slice(start, end) : canonical;
+  if (!hasLeadingZero(text, start, end)) return text.slice(start, end);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** A part of a (valid) dotted quad written with a leading zero, such as "010". */
+function hasLeadingZero(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end - 1; i++) {
+    const atPartStart = i === start || text.charCodeAt(i - 1) === 0x2e;
+    if (atPartStart && text.charCodeAt(i) === 0x30 && isDigit(text.charCodeAt(i + 1))) return true;
+  }
+  return false;
 }
 
 /** The four octets of a dotted-decimal IPv4 address, or undefined. */

@@ -115,7 +115,7 @@ function parseViaParm(text: string, start: number, end: number): { via: Via; end
     alias: false,
     params: params.params,
   };
-  const err = readTypedParams(via, params.params, sentBy.end);
+  const err = readTypedParams(via, params.params, params.starts);
   if (err !== undefined) return err;
   return { via, end: params.end };
 }
@@ -191,13 +191,14 @@ type MutableVia = { -readonly [K in keyof Via]: Via[K] };
 function readTypedParams(
   out: MutableVia,
   params: ReadonlyArray<GenericParam>,
-  offset: number,
+  starts: readonly number[],
 ): LexError | undefined {
   const repeated = findRepeated(params, TYPED_PARAMS);
-  if (repeated !== undefined) return new ScanError(offset, `Via parameter '${repeated}' repeated`);
-  for (const [name, value] of params) {
-    const err = readTypedParam(out, name, value);
-    if (err !== undefined) return new ScanError(offset, err);
+  if (repeated >= 0)
+    return new ScanError(starts[repeated]!, `Via parameter '${params[repeated]![0]}' repeated`);
+  for (let k = 0; k < params.length; k++) {
+    const err = readTypedParam(out, params[k]![0], params[k]![1]);
+    if (err !== undefined) return new ScanError(starts[k]!, err);
   }
   return undefined;
 }

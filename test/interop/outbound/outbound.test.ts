@@ -115,6 +115,28 @@ test(
       },
     );
 
+    await t.test("DANE-TA match with a leaf that names neither SRV host nor SIP domain fails", async () => {
+      const r = await check("tabad.test");
+      assert.equal(r.ok, false);
+      assert.equal(r.code, "hostname-mismatch");
+      assert.equal(r.attempts[0]?.verification.method, "dane-ta");
+    });
+
+    await t.test(
+      "PKIX-EE 1 1 1 and PKIX-TA 0 0 1 constrain validation to the configured CA set",
+      async () => {
+        for (const [domain, method] of [
+          ["pkixee.test", "pkix-ee"],
+          ["pkixta.test", "pkix-ta"],
+        ] as const) {
+          const r = await check(domain);
+          assert.equal(r.ok, true, `${domain}: ${r.detail}`);
+          assert.equal(r.method, method, domain);
+          assert.equal(r.code, `${method}-match`, domain);
+        }
+      },
+    );
+
     await t.test("secure sideways jumps (NAPTR and SRV into another signed zone) keep DANE", async () => {
       const before = mark(world);
       const r = await check("side.test");

@@ -60,6 +60,15 @@ function plans() {
       leaf: issueCertificate(taIntermediate, { cn: "ta211", san: { dns: ["s.ta211.test"] } }),
       extra: [taIntermediate],
     },
+    // DANE-TA match, but the leaf names neither the SRV target nor the SIP domain (RFC 7673 §4)
+    taBad: {
+      address: "127.0.0.33",
+      leaf: issueCertificate(caTa, { cn: "tabad", san: { dns: ["wrong.example"] } }),
+      extra: [caTa],
+    },
+    // PKIX-EE(1) / PKIX-TA(0): TLSA constrains an ordinary validation to the configured CA set
+    pkixEe: { address: "127.0.0.34", leaf: sipServerCert("pkixee.test") },
+    pkixTa: { address: "127.0.0.35", leaf: sipServerCert("pkixta.test") },
     side: { address: "127.0.0.26", leaf: createSelfSigned({ cn: "hosting provider" }) },
     jump: { address: "127.0.0.27", leaf: sipServerCert("jump.test") },
     notlsa: { address: "127.0.0.28", leaf: sipServerCert("notlsa.test") },
@@ -138,6 +147,30 @@ function zones(s: Servers): LabZone[] {
         srv("_sips._tcp", 10, 50, p("ta211"), "s.ta211.test."),
         a("s", addr("ta211")),
         tlsa(`_${p("ta211")}._tcp.s`, 2, 1, 1, tlsaAssociation(taIntermediate.certificate, 1, 1)),
+      ],
+    },
+    {
+      name: "tabad.test.",
+      records: [
+        srv("_sips._tcp", 10, 50, p("taBad"), "s.tabad.test."),
+        a("s", addr("taBad")),
+        tlsa(`_${p("taBad")}._tcp.s`, 2, 0, 1, tlsaAssociation(caTa.certificate, 0, 1)),
+      ],
+    },
+    {
+      name: "pkixee.test.",
+      records: [
+        srv("_sips._tcp", 10, 50, p("pkixEe"), "s.pkixee.test."),
+        a("s", addr("pkixEe")),
+        tlsaOf(`_${p("pkixEe")}._tcp.s`, 1, 1, certs.pkixEe.leaf.certificate),
+      ],
+    },
+    {
+      name: "pkixta.test.",
+      records: [
+        srv("_sips._tcp", 10, 50, p("pkixTa"), "s.pkixta.test."),
+        a("s", addr("pkixTa")),
+        tlsa(`_${p("pkixTa")}._tcp.s`, 0, 0, 1, tlsaAssociation(caLab.certificate, 0, 1)),
       ],
     },
     // secure sideways jumps: NAPTR replacement into hosting.test, whose SRV names a host there

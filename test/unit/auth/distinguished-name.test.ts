@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dnStringKey, subjectAttributeValues, subjectKey } from "../../../src/auth/distinguished-name.js";
+import { dnStringKey, subjectKey } from "../../../src/auth/distinguished-name.js";
 
 function key(result: ReturnType<typeof dnStringKey>): string {
   assert.ok(result.ok, result.ok ? "" : result.reason);
@@ -24,10 +24,4 @@ test("malformed names are reported, not guessed", () => {
     const result = dnStringKey(text);
     assert.equal(result.ok, false, text);
   }
-});
-
-test("subject attribute values are unescaped, in order, multi-valued RDNs included", () => {
-  assert.deepEqual(subjectAttributeValues("C=DE\nCN=a\\, b + UID=1\nCN=second", "cn"), ["a, b", "second"]);
-  assert.deepEqual(subjectAttributeValues("O=x\\C3\\BC", "O"), ["xü"]);
-  assert.deepEqual(subjectAttributeValues("O=only", "CN"), []);
 });

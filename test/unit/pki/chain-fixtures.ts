@@ -166,11 +166,12 @@ function extension(oid: string, critical: boolean, value: Buffer): asn1js.Sequen
   return new asn1js.Sequence({ value: parts });
 }
 
-/** DER of the IssuingDistributionPoint extension value with the given flags (RFC 5280 §5.2.5). */
+/** DER of the IssuingDistributionPoint extension value (RFC 5280 §5.2.5). */
 export function issuingDistributionPoint(flags: {
   onlyUser?: boolean;
   onlyCa?: boolean;
   indirect?: boolean;
+  uri?: string;
 }): Buffer {
   const value: asn1js.AsnType[] = [];
   const flag = (tag: number) =>
@@ -178,10 +179,27 @@ export function issuingDistributionPoint(flags: {
       idBlock: { tagClass: 3, tagNumber: tag },
       valueHex: new Uint8Array([0xff]).buffer,
     });
+  if (flags.uri) value.push(distributionPointName(flags.uri));
   if (flags.onlyUser) value.push(flag(1));
   if (flags.onlyCa) value.push(flag(2));
   if (flags.indirect) value.push(flag(4));
   return Buffer.from(new asn1js.Sequence({ value }).toBER());
+}
+
+// distributionPoint [0] { fullName [0] { uniformResourceIdentifier [6] uri } }
+function distributionPointName(uri: string): asn1js.Constructed {
+  const gn = new asn1js.Primitive({
+    idBlock: { tagClass: 3, tagNumber: 6 },
+    valueHex: new Uint8Array(Buffer.from(uri, "latin1")).buffer,
+  });
+  const fullName = new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [gn] });
+  return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [fullName] });
+}
+
+/** The cRLDistributionPoints certificate extension (RFC 5280 §4.2.1.13) with one fullName URI. */
+export function crlDistributionPoints(uri: string) {
+  const point = new asn1js.Sequence({ value: [distributionPointName(uri)] });
+  return { oid: "2.5.29.31", value: Buffer.from(new asn1js.Sequence({ value: [point] }).toBER()) };
 }
 
 /** The serial number of a certificate as hex, as the CRL code compares it. */

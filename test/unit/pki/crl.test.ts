@@ -5,6 +5,7 @@ import { validateChain, type ChainResult } from "../../../src/pki/chain.js";
 import { CrlParseError, parseCrl, parseCrls, type Crl } from "../../../src/pki/crl.js";
 import { createCa, issueCertificate } from "../../../src/pki/issue.js";
 import {
+  crlDistributionPoints,
   daysFromNow,
   issuingDistributionPoint,
   makeCrl,
@@ -191,6 +192,27 @@ describe("revocation during path validation", () => {
       extensions: [["2.5.29.28", true, issuingDistributionPoint({ onlyUser: true })]],
     });
     assert.equal(verdict(check(userOnly.pki, userOnly.crls)), "valid");
+  });
+
+  it("a partitioned CRL (issuingDistributionPoint URI) covers only certificates pointing at it", () => {
+    const partition = "http://crl.example.com/part1.crl";
+    const idp: [string, boolean, Buffer] = ["2.5.29.28", true, issuingDistributionPoint({ uri: partition })];
+    const inPartition = threeLevels({ leaf: { extensions: [crlDistributionPoints(partition)] } });
+    const elsewhere = threeLevels({
+      leaf: { extensions: [crlDistributionPoints("http://crl.example.com/part2.crl")] },
+    });
+    const noPointer = threeLevels();
+    for (const [pki, expect] of [
+      [inPartition, "valid"],
+      [elsewhere, "crl-missing@0"],
+      [noPointer, "crl-missing@0"],
+    ] as const) {
+      const crls = [
+        parseCrl(makeCrl(pki.int, { extensions: [idp] }), "int-part1.crl"),
+        parseCrl(makeCrl(pki.root), "root.crl"),
+      ];
+      assert.equal(verdict(check(pki, crls)), expect);
+    }
   });
 
   it("works with a bare-key anchor: the CRL is matched by the certificate's issuer name and the key", () => {

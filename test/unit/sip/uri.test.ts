@@ -258,7 +258,12 @@ describe("parseUri: rejects malformed URIs with an offset", () => {
   });
 
   it("never echoes control characters of the input in a detail", () => {
-    for (const text of ["sip:h;%0D%0A;%0d%0a", "sip:[::1\r\nX]", "sip:h;maddr=[1\r\n]", "sip:h;transport=%0D"]) {
+    for (const text of [
+      "sip:h;%0D%0A;%0d%0a",
+      "sip:[::1\r\nX]",
+      "sip:h;maddr=[1\r\n]",
+      "sip:h;transport=%0D",
+    ]) {
       const r = parseUri(text);
       assert.equal(r.ok, false, text);
       if (!r.ok) assert.match(r.detail, /^[\x20-\x7e]+$/, r.detail);
@@ -613,6 +618,50 @@ describe("properties (fast-check)", () => {
         assert.equal(formatUri(b.uri), f);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("tel URIs: format is a fixed point and equal to the parsed URI (RFC 3966 §4)", () => {
+    const sep = fc.constantFrom("", "", "-", ".", "(", ")");
+    const digits = (alphabet: string) =>
+      fc
+        .array(fc.tuple(fc.constantFrom(...alphabet.split("")), sep), { minLength: 1, maxLength: 10 })
+        .map((a) => a.map(([d, s]) => d + s).join(""));
+    const pvalue = component(paramChars, 1);
+    const telText = fc
+      .record({
+        global: fc.boolean(),
+        number: fc.oneof(digits("0123456789"), digits("0123456789ABCDEFabcdef*#")),
+        ext: fc.option(digits("0123456789")),
+        context: fc.oneof(
+          hostname,
+          digits("0123456789").map((d) => "+" + d),
+        ),
+        others: fc.uniqueArray(fc.tuple(fc.stringMatching(/^x[a-z0-9-]{0,5}$/), fc.option(pvalue)), {
+          maxLength: 3,
+          selector: (p) => p[0],
+        }),
+      })
+      .filter((r) => !r.global || /^[0-9]/.test(r.number))
+      .map((r) => {
+        let t =
+          "tel:" + (r.global ? "+" + r.number.replace(/[^0-9().-]/g, "") : r.number.replace(/#/g, "%23"));
+        if (r.ext !== null) t += ";ext=" + r.ext;
+        for (const [n, v] of r.others) t += ";" + n + (v === null ? "" : "=" + v);
+        if (!r.global) t += ";phone-context=" + r.context;
+        return t;
+      });
+    fc.assert(
+      fc.property(telText, (text) => {
+        const a = parseUri(text);
+        if (!a.ok) throw new Error(`${text}: ${a.detail} at ${a.offset}`);
+        const f = formatUri(a.uri);
+        const b = parseUri(f);
+        if (!b.ok) throw new Error(`${f}: ${b.detail} at ${b.offset}`);
+        assert.ok(uriEquals(a.uri, b.uri), `${text} vs ${f}`);
+        assert.equal(formatUri(b.uri), f);
+      }),
+      { numRuns: 1000 },
     );
   });
 
