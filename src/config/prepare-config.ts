@@ -46,6 +46,8 @@ export interface PreparedConfig {
   readonly clientCredentials: ReadonlyMap<string, LoadedCredential>;
   readonly cnMapping?: CnMapping;
   readonly caRights?: CaRights;
+  /** 1-based line of a key path in the configuration file (0 when unknown), for problems found later. */
+  readonly lineOf: (path: KeyPath) => number;
 }
 
 /** Reads one file; the seam tests use to feed files without touching the disk. */
@@ -110,6 +112,7 @@ class Preparation {
       clientCredentials,
       cnMapping,
       caRights,
+      lineOf: (path) => this.yaml.lineOf(path),
     };
   }
 

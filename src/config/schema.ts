@@ -139,6 +139,23 @@ export const connectionsSchema = z
   })
   .strict();
 
+/**
+ * OCSP (DESIGN.md "Revocation and reload"). `policy` applies to client certificates on every listener and to
+ * the servers we call; the outcome table is in src/tls/ocsp-policy.ts. Default `soft-fail`: a signed
+ * "revoked" or "unknown" answer always rejects, while a responder that cannot be asked does not. `hard-fail`
+ * is not the default because it rejects every certificate that names no OCSP responder (private CAs that
+ * publish CRLs, factory device certificates); CRLs with `crlPolicy: require` are the fail-closed mechanism.
+ */
+export const ocspSchema = z
+  .object({
+    policy: z.enum(["off", "soft-fail", "hard-fail"]).default("soft-fail"),
+    /** Staple our server certificates' status (needs an AIA OCSP URL and the issuer in the cert file). */
+    staple: z.boolean().default(false),
+    /** Bound on one responder exchange. */
+    timeout: duration.default("5s"),
+  })
+  .strict();
+
 export const edgeConfigSchema = z
   .object({
     caSets: z.record(z.string(), caSetSchema).default({}),
@@ -146,6 +163,7 @@ export const edgeConfigSchema = z
     outbound: outboundSchema.optional(),
     authorization: authorizationSchema.default({}),
     connections: connectionsSchema.default({}),
+    ocsp: ocspSchema.default({}),
   })
   .strict()
   .superRefine((config, ctx) => {

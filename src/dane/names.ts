@@ -9,7 +9,7 @@
  *   case-insensitive, whole name, internationalized names as A-labels. Wildcards only when allowed (off by
  *   default: RFC 5922 §7.2 gives SIP no wildcard semantics, and a strict default is the safer one).
  * - the certificate's RFC 5922 §7.1 SIP domain identities (subjectAltName URI `sip:domain`), because a SIP
- *   server certificate may name its domain only that way.
+ *   server certificate may name its domain only that way; pki/identities.ts extracts and compares them.
  */
 import type { X509Certificate } from "node:crypto";
 import { isDnsName, normalizeDomain } from "../pki/dns-name.js";

@@ -13,6 +13,8 @@
  * - Purpose: RFC 5924 §4 via eku.ts (never OpenSSL's purpose rules), only when `purpose` is server/client.
  * - Revocation: when CRLs are given, every certificate of the path below the anchor must be covered by a
  *   current CRL from its issuer (OpenSSL's -crl_check_all); an empty list means "no revocation checking".
+ *   `crlCoverage: "issuers-with-crl"` narrows this to the certificates whose issuer has a CRL in the list
+ *   (a CA set's `crlPolicy: when-present`); such a CRL must still be current, signed and in scope.
  * - Policy processing (§6.1.3 (d)–(f)) is not implemented: critical policyConstraints, policyMappings and
  *   inhibitAnyPolicy are therefore unhandled critical extensions and fail the path.
  */
@@ -32,6 +34,11 @@ export interface ChainInput {
   readonly intermediates: readonly X509Certificate[];
   readonly anchors: readonly TrustAnchor[];
   readonly crls?: readonly Crl[];
+  /**
+   * `all` (default): every certificate below the anchor needs a current CRL from its issuer.
+   * `issuers-with-crl`: only certificates whose issuer name has a CRL in `crls` are checked.
+   */
+  readonly crlCoverage?: "all" | "issuers-with-crl";
   /** Validation time; default now. */
   readonly at?: Date;
   /** RFC 5924 §4 EKU check of the leaf for this TLS role; "any" (default) skips it. */
@@ -216,6 +223,8 @@ function checkValidity(cert: ParsedCert, depth: number, at: Date): Step {
 function checkRevocationStep(path: CandidatePath, depth: number, input: ChainInput, at: Date): Step {
   if (!input.crls || input.crls.length === 0) return undefined;
   const cert = path.certs[depth] as ParsedCert;
+  if (input.crlCoverage === "issuers-with-crl" && !input.crls.some((c) => c.issuer.key === cert.issuer.key))
+    return undefined;
   const issuer = path.certs[depth + 1];
   const signer = issuer
     ? { publicKey: issuer.x509.publicKey, keyUsage: issuer.keyUsage }

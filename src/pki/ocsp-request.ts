@@ -4,7 +4,7 @@
  * Pure: the caller sends the bytes (src/tls/ocsp-fetch.ts) and validates the answer (ocsp.ts).
  */
 import { createHash, type X509Certificate } from "node:crypto";
-import { DerError, readChildren, readElement, type DerElement } from "./der.js";
+import { DerError, readChildren, readElement, tbsCertificateField, type DerElement } from "./der.js";
 import { contextTag, nullValue, octetString, oid, sequence, tlv } from "./der-writer.js";
 import { decodeOid, findExtension, readExtensions } from "./extensions.js";
 
@@ -120,15 +120,12 @@ interface TbsFields {
 
 /** serialNumber, issuer, subject and subjectPublicKeyInfo of a certificate, verbatim (RFC 5280 §4.1). */
 export function certificateFields(certDer: Buffer): TbsFields {
-  const tbs = readChildren(readElement(certDer).value)[0];
-  if (!tbs || tbs.tag !== 0x30) throw new DerError("certificate has no TBSCertificate");
-  const fields = readChildren(tbs.value);
-  const skip = fields[0]?.tag === 0xa0 ? 1 : 0; // version [0] EXPLICIT is optional
-  const [serial, , issuer, , subject, spki] = fields.slice(skip);
-  if (!serial || !issuer || !subject || !spki || serial.tag !== 0x02 || spki.tag !== 0x30) {
-    throw new DerError("TBSCertificate lacks serialNumber, issuer, subject or subjectPublicKeyInfo");
-  }
-  return { serial, issuer, subject, spki };
+  return {
+    serial: tbsCertificateField(certDer, "serialNumber"),
+    issuer: tbsCertificateField(certDer, "issuer"),
+    subject: tbsCertificateField(certDer, "subject"),
+    spki: tbsCertificateField(certDer, "subjectPublicKeyInfo"),
+  };
 }
 
 /** The subjectPublicKey BIT STRING contents without the unused-bits octet (RFC 6960 §4.1.1, KeyHash). */

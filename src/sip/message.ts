@@ -4,6 +4,7 @@
  * reads. Accessors throw SipParseError ("bad-header", "missing-header", "duplicate-header",
  * "bad-request-uri") with the byte offset of the offending value.
  */
+import * as bufferModule from "node:buffer";
 import { parseCallId } from "./call-id.js";
 import { parseCSeq, type CSeq } from "./cseq.js";
 import { SipParseError, type ValueResult } from "./errors.js";
@@ -31,6 +32,11 @@ export type ContactHeader =
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+// node:buffer isAscii (Node >= 20.6) checks a whole message natively; older Node falls back to a per-value test.
+const wholeIsAscii: ((b: Buffer) => boolean) | undefined = (
+  bufferModule as { isAscii?: (b: Buffer) => boolean }
+).isAscii;
+
 /** Where one list item of a header sits: in which field, and its text range within that field's raw value. */
 interface ListItem {
   readonly field: HeaderField;
@@ -51,6 +57,8 @@ export class SipMessage {
   /** latin1 view of the header section (one conversion per message; internal). */
   private readonly text: string;
 
+  /** Whether the whole message is ASCII: -1 not checked yet, 1 yes, 0 no or unknown. */
+  private ascii = -1;
   private requestUriCache: Uri | undefined = undefined;
   private viaCache: readonly Via[] | undefined = undefined;
   private topViaCache: Via | undefined = undefined;
@@ -133,7 +141,9 @@ export class SipMessage {
     let s = this.text.slice(field.valueStart, field.valueEnd);
     // The header section was read as latin1 (one byte, one character); a value with bytes >= 0x80 is
     // TEXT-UTF8 (RFC 3261 §25.1) and is decoded again from the bytes.
-    if (NON_ASCII.test(s)) s = this.raw.toString("utf8", field.valueStart, field.valueEnd);
+    if (this.ascii < 0) this.ascii = wholeIsAscii !== undefined && wholeIsAscii(this.raw) ? 1 : 0;
+    if (this.ascii === 0 && NON_ASCII.test(s))
+      s = this.raw.toString("utf8", field.valueStart, field.valueEnd);
     if (field.folded) s = unfold(s);
     return s;
   }

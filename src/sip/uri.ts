@@ -48,9 +48,13 @@ export interface SipUri {
   readonly host: string;
   readonly hostKind: HostKind;
   readonly port?: number;
-  /** uri-parameters in order; names lower-cased and decoded, values decoded, null when absent */
+  /**
+   * uri-parameters in order; names lower-cased and decoded, values decoded, null when absent. Which
+   * reserved characters were escaped is remembered on the parsed list (see ESCAPED), so
+   * uriEquals and formatUri keep `a%2Bb` apart from `a+b` as long as this same list object is used.
+   */
   readonly params: ReadonlyArray<UriParam>;
-  /** ?headers in order; names and values decoded */
+  /** ?headers in order; names and values decoded (escapes remembered like params) */
   readonly headers: ReadonlyArray<UriHeader>;
 }
 
@@ -439,6 +443,34 @@ function hexGroups(g: readonly number[], from: number, to: number): string {
   return out;
 }
 
+/**
+ * Canonical escaped forms (see decodeComponent) of the parameter and header values of a parsed URI whose
+ * text held escapes. RFC 3261 §19.1.4 treats a reserved character and its escape as different ("a+b" is
+ * not "a%2Bb"), which the decoded values alone cannot tell. Attached to the parsed list as a
+ * non-enumerable symbol property (invisible to JSON and deep equality), so the public shape stays
+ * `[name, decodedValue]`; a list built by a caller has none and its values are escaped afresh.
+ */
+const ESCAPED = Symbol("siptrust.uri.escapedValues");
+
+type WithEscaped = { readonly [ESCAPED]?: ReadonlyArray<string | null> };
+
+function attachEscaped(list: object, escaped: ReadonlyArray<string | null>): void {
+  Object.defineProperty(list, ESCAPED, { value: escaped, enumerable: false });
+}
+
+/** Canonical escaped value k of a parameter or header list (mask: the component's literal characters). */
+function escapedValue(
+  list: ReadonlyArray<readonly [string, string | null]>,
+  k: number,
+  mask: number,
+): string | null {
+  const value = list[k]![1];
+  if (value === null) return null;
+  const stored = (list as WithEscaped)[ESCAPED]?.[k];
+  if (stored !== undefined && stored !== null && recheckEscaped(stored, mask)?.value === value) return stored;
+  return escapeComponent(value, mask);
+}
+
 /** uri-parameters = *( ";" uri-parameter ) (RFC 3261 §19.1.1, §25.1) */
 function parseUriParams(
   text: string,
@@ -446,6 +478,8 @@ function parseUriParams(
   end: number,
 ): { params: UriParam[]; end: number } | EscapeError {
   const params: UriParam[] = [];
+  const escaped: Array<string | null> = [];
+  let anyEscape = false;
   const seen = new Set<string>();
   let i = start;
   while (i < end && text.charCodeAt(i) === 0x3b) {
@@ -456,6 +490,7 @@ function parseUriParams(
     const name = decodeComponent(text, nameStart, j, UNRESERVED | PARAM_UNRESERVED);
     if (name instanceof ScanError) return name;
     let value: string | null = null;
+    let canonical: string | null = null;
     if (j < end && text.charCodeAt(j) === 0x3d) {
       const vStart = j + 1;
       j = vStart;
@@ -464,12 +499,16 @@ function parseUriParams(
       const v = decodeComponent(text, vStart, j, UNRESERVED | PARAM_UNRESERVED);
       if (v instanceof ScanError) return v;
       value = v.value;
+      canonical = v.canonical;
+      anyEscape ||= canonical !== value;
     }
     const p = checkUriParam(name.value.toLowerCase(), value, nameStart, seen);
     if (p instanceof ScanError) return p;
     params.push(p.param);
+    escaped.push(canonical);
     i = j;
   }
+  if (anyEscape) attachEscaped(params, escaped);
   return { params, end: i };
 }
 
@@ -532,6 +571,8 @@ function parseUriHeaders(
   end: number,
 ): { headers: UriHeader[]; end: number } | EscapeError {
   const headers: UriHeader[] = [];
+  const escaped: string[] = [];
+  let anyEscape = false;
   if (start >= end || text.charCodeAt(start) !== 0x3f) return { headers, end: start };
   let i = start;
   do {
@@ -548,8 +589,11 @@ function parseUriHeaders(
     const value = decodeComponent(text, vStart, j, UNRESERVED | HNV_UNRESERVED);
     if (value instanceof ScanError) return value;
     headers.push([name.value, value.value]);
+    escaped.push(value.canonical);
+    anyEscape ||= value.canonical !== value.value;
     i = j;
   } while (i < end && text.charCodeAt(i) === 0x26);
+  if (anyEscape) attachEscaped(headers, escaped);
   return { headers, end: i };
 }
 
@@ -599,8 +643,8 @@ function normalizedHost(host: string): string {
 }
 
 function paramsEqual(a: ReadonlyArray<UriParam>, b: ReadonlyArray<UriParam>): boolean {
-  const ma = paramMap(a);
-  const mb = paramMap(b);
+  const ma = paramMap(a, PARAM_MASK);
+  const mb = paramMap(b, PARAM_MASK);
   for (const [name, value] of ma) {
     if (!mb.has(name)) {
       if (MUST_MATCH_PARAMS.has(name)) return false;
@@ -612,15 +656,21 @@ function paramsEqual(a: ReadonlyArray<UriParam>, b: ReadonlyArray<UriParam>): bo
   return true;
 }
 
-/** Lower-cased name → first value; linear, so comparing two large parameter lists stays linear. */
-function paramMap(params: ReadonlyArray<UriParam>): Map<string, string | null> {
+/**
+ * Lower-cased name → first value in canonical escaped form (or the decoded value when no mask is given);
+ * linear, so comparing two large parameter lists stays linear.
+ */
+function paramMap(params: ReadonlyArray<UriParam>, mask?: number): Map<string, string | null> {
   const m = new Map<string, string | null>();
-  for (const [name, value] of params) {
-    const lower = name.toLowerCase();
-    if (!m.has(lower)) m.set(lower, value);
+  for (let k = 0; k < params.length; k++) {
+    const lower = params[k]![0].toLowerCase();
+    if (!m.has(lower)) m.set(lower, mask === undefined ? params[k]![1] : escapedValue(params, k, mask));
   }
   return m;
 }
+
+const PARAM_MASK = UNRESERVED | PARAM_UNRESERVED;
+const HEADER_MASK = UNRESERVED | HNV_UNRESERVED;
 
 function findParam(params: ReadonlyArray<UriParam>, name: string): UriParam | undefined {
   const lower = name.toLowerCase();
@@ -628,24 +678,29 @@ function findParam(params: ReadonlyArray<UriParam>, name: string): UriParam | un
   return undefined;
 }
 
+/** Values in canonical escaped form; ttl compares as a number and maddr as a host (decoded first). */
 function paramValueEquals(name: string, a: string | null, b: string | null): boolean {
   if (a === null || b === null) return a === b;
-  if (name === "ttl") return parseTtl(a) !== undefined && parseTtl(a) === parseTtl(b);
-  if (name === "maddr") return normalizedHost(a) === normalizedHost(b);
+  if (name === "ttl" || name === "maddr") {
+    const da = recheckEscaped(a, PARAM_MASK)?.value ?? a;
+    const db = recheckEscaped(b, PARAM_MASK)?.value ?? b;
+    if (name === "ttl") return parseTtl(da) !== undefined && parseTtl(da) === parseTtl(db);
+    return normalizedHost(da) === normalizedHost(db);
+  }
   return a.toLowerCase() === b.toLowerCase();
 }
 
 /**
- * RFC 3261 §19.1.4: "Any present header component MUST be present in both URIs and match". Header names
- * compare case-insensitively; values exactly after decoding (their per-header rules in §20 are at least
- * this strict for the headers that appear in URIs: Subject, Route, Priority, ...). Repeated names compare
- * in order.
+ * RFC 3261 §19.1.4: "Any present header component MUST be present in both URIs and match". Names compare
+ * case-insensitively, values exactly in canonical escaped form. That is stricter than the per-header rules
+ * of §20 (a Route value's host, say, compares case-insensitively there): two URIs may be called different
+ * that §20 would call equal, never the reverse. Repeated names compare in order.
  */
 function headersEqual(a: ReadonlyArray<UriHeader>, b: ReadonlyArray<UriHeader>): boolean {
   if (a.length !== b.length) return false;
   const key = (h: ReadonlyArray<UriHeader>): string[] =>
     h
-      .map(([n, v], idx) => [n.toLowerCase(), v, idx] as const)
+      .map(([n], idx) => [n.toLowerCase(), escapedValue(h, idx, HEADER_MASK), idx] as const)
       .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[2] - y[2]))
       .map(([n, v]) => `${n}\u0000${v}`);
   const ka = key(a);
@@ -728,16 +783,17 @@ function formatSipUri(uri: SipUri): string {
   }
   out += checkedHost(uri);
   if (uri.port !== undefined) out += ":" + checkedPort(uri.port);
-  for (const [name, value] of uri.params) {
+  for (let k = 0; k < uri.params.length; k++) {
+    const [name, value] = uri.params[k]!;
     if (name === "" || value === "")
       throw new TypeError(`URI parameter ${JSON.stringify(name)} with empty name or value`);
     out += ";" + escapeComponent(name.toLowerCase(), UNRESERVED | PARAM_UNRESERVED);
-    if (value !== null) out += "=" + escapeComponent(value, UNRESERVED | PARAM_UNRESERVED);
+    if (value !== null) out += "=" + escapedValue(uri.params, k, PARAM_MASK)!;
   }
-  uri.headers.forEach(([name, value], i) => {
+  uri.headers.forEach(([name], i) => {
     if (name === "") throw new TypeError("URI header with empty name");
     out += (i === 0 ? "?" : "&") + escapeComponent(name, UNRESERVED | HNV_UNRESERVED);
-    out += "=" + escapeComponent(value, UNRESERVED | HNV_UNRESERVED);
+    out += "=" + escapedValue(uri.headers, i, HEADER_MASK)!;
   });
   return out;
 }

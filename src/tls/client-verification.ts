@@ -13,6 +13,7 @@ import { checkSipEku } from "../pki/eku.js";
 import type { IdentityOptions } from "../pki/identities.js";
 import { peerIdentitiesFromChain, type PeerIdentities } from "../auth/peer.js";
 import type { CnMapping } from "../auth/cn-mapping.js";
+import { checkPeerOcsp, type PeerOcspOptions } from "./peer-ocsp.js";
 
 export type ClientCertificateMode = "ignore" | "optional" | "required";
 
@@ -20,6 +21,13 @@ export interface ClientVerificationPolicy {
   readonly mode: ClientCertificateMode;
   readonly anchors: readonly TrustAnchor[];
   readonly crls?: readonly Crl[];
+  /**
+   * The CA set's crlPolicy: `require` (default) needs a current CRL for every certificate below the anchor;
+   * `when-present` checks only certificates whose issuer has a CRL in `crls` (pki/chain.ts crlCoverage).
+   */
+  readonly crlPolicy?: "require" | "when-present";
+  /** OCSP for the client's leaf after path validation (checkClientOcsp); absent or `off`: not checked. */
+  readonly ocsp?: PeerOcspOptions;
   readonly mapping?: CnMapping;
   readonly identityOptions?: IdentityOptions;
   readonly at?: Date;
@@ -55,6 +63,7 @@ export function verifyClientChain(
     intermediates: presented.slice(1),
     anchors: policy.anchors,
     crls: policy.crls,
+    crlCoverage: policy.crlPolicy === "when-present" ? "issuers-with-crl" : "all",
     at: policy.at,
   });
   if (!chain.ok) return { ok: false, code: chain.code, detail: chain.detail, depth: chain.depth };
@@ -68,4 +77,29 @@ export function verifyClientChain(
   });
   if (!peer) return { ok: false, code: "malformed-certificate", detail: "no identities could be read" };
   return { ok: true, code: "client-verified", peer, chain: chain.chain };
+}
+
+export type ClientOcspVerdict =
+  | { readonly ok: true; readonly code: string; readonly detail: string }
+  | { readonly ok: false; readonly code: string; readonly detail: string };
+
+/**
+ * The OCSP step for a verified client (client certificates carry no staple, so the responder is asked):
+ * a revoked or unknown certificate is refused under soft-fail and hard-fail (ocsp-policy.ts table).
+ * Clients without a verified certificate have nothing to check.
+ */
+export async function checkClientOcsp(
+  verification: ClientVerification,
+  policy: ClientVerificationPolicy,
+): Promise<ClientOcspVerdict> {
+  if (
+    !policy.ocsp ||
+    policy.ocsp.mode === "off" ||
+    !verification.ok ||
+    verification.code !== "client-verified"
+  ) {
+    return { ok: true, code: "ocsp-off", detail: "no OCSP check for this connection" };
+  }
+  const result = await checkPeerOcsp(verification.chain, policy.ocsp, { anchors: policy.anchors });
+  return { ok: result.ok, code: result.code, detail: result.detail };
 }

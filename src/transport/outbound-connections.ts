@@ -249,7 +249,8 @@ export class OutboundConnections {
     const credentials = chooseClientCredentials(this.trust.clientCredentials, domain).credentials;
     const reuse = this.table.findReusable(domain, credentials?.fingerprint);
     const reused = reuse.ok ? this.live.get(reuse.entry.id) : undefined;
-    if (reused) {
+    // A socket torn down a moment ago may not have reported 'close' yet: never hand it out.
+    if (reused && !reused.socket.destroyed) {
       this.counters.increment("outbound.reused");
       return { ok: true, code: "reused", connection: reused };
     }

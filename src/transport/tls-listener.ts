@@ -15,9 +15,11 @@ import * as tls from "node:tls";
 import type { X509Certificate } from "node:crypto";
 import { Framer, type SipMessage, type SipLimits } from "../sip/index.js";
 import type { PeerIdentities } from "../auth/peer.js";
+import { identityText, sameIdentity } from "../auth/identity.js";
 import { presentedChain } from "../tls/peer-chain.js";
 import { serverTlsOptions, selectCredential, type ServerProfile } from "../tls/server-profile.js";
 import {
+  checkClientOcsp,
   verifyClientChain,
   type ClientVerification,
   type ClientVerificationPolicy,
@@ -61,6 +63,11 @@ export interface InboundConnection {
   /** Verified identities of a client that presented a valid certificate; undefined without one. */
   readonly peer: PeerIdentities | undefined;
   readonly verification: ClientVerification;
+  /**
+   * Configuration generation the peer was last verified against: the one in force at the handshake, or the
+   * one a `revalidate` re-checked it under (which may also have updated `peer`).
+   */
+  readonly generation: number;
   /** Writes bytes; false (and the connection is closed) when the peer's unread output exceeds the bound. */
   send(data: Buffer | string): boolean;
   close(): void;
@@ -72,6 +79,10 @@ export interface TlsListenerOptions {
   /** Read on every handshake, so a reload takes effect for new connections at once. */
   readonly profile: () => ServerProfile;
   readonly clientPolicy: () => ClientVerificationPolicy;
+  /** The configuration generation in force, recorded on each connection. Default: always 1. */
+  readonly generation?: () => number;
+  /** Our certificate's OCSP response to staple (RFC 6066 §8), looked up per handshake by the leaf's DER. */
+  readonly ocspStaple?: (certDer: Buffer) => Buffer | undefined;
   readonly limits?: Partial<ListenerLimits>;
   readonly onMessage: (connection: InboundConnection, message: SipMessage) => void;
   readonly onConnection?: (connection: InboundConnection) => void;
@@ -90,6 +101,9 @@ export class TlsListener {
   private nextId = 1;
   private tcpCount = 0;
 
+  /** The fields revalidate may update after a reload; everything else about a connection is fixed. */
+  private readonly mutable = new WeakMap<InboundConnection, { peer?: PeerIdentities; generation: number }>();
+
   constructor(private readonly options: TlsListenerOptions) {
     this.counters = options.counters ?? new Counters();
     this.limits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
@@ -102,6 +116,12 @@ export class TlsListener {
         done(null, selectCredential(this.options.profile(), servername).credential.context),
       handshakeTimeout: this.limits.handshakeTimeoutMs,
     });
+    if (options.ocspStaple) {
+      // Emitted only for clients that sent status_request; null means "no staple" (RFC 6066 §8).
+      this.server.on("OCSPRequest", (certificate: Buffer, _issuer: Buffer, done) =>
+        done(null, this.options.ocspStaple?.(certificate) ?? null),
+      );
+    }
     this.server.on("connection", (socket: net.Socket) => this.admit(socket));
     this.server.on("secureConnection", (socket: tls.TLSSocket) => this.accept(socket));
     this.server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
@@ -128,16 +148,39 @@ export class TlsListener {
   }
 
   /**
+   * A reload swapped the profile: the default context (served to clients that send no SNI) and the
+   * client-certificate request are rebuilt from it. Clients that send SNI get the current profile anyway.
+   */
+  applyProfile(): void {
+    const profile = this.options.profile();
+    this.server.setSecureContext(profile.defaultCredential.contextOptions);
+    // tls.Server reads requestCert for every new connection; setSecureContext leaves it alone.
+    (this.server as tls.Server & { requestCert: boolean }).requestCert =
+      profile.clientCertificates !== "ignore";
+  }
+
+  /**
    * Reload policy `revalidate` (issue 6 §3): re-checks every open connection's client chain against the
    * current client policy (new CA set, CRLs, mapping) and closes those that no longer pass. A connection
    * accepted without a certificate is re-checked too: a listener that now requires one closes it.
+   * A peer that still validates but lost an identity it was verified with (its CN mapping line was removed
+   * or changed) is closed too (`identities-lost`): in-flight authorization decisions were made on
+   * identities the new configuration no longer grants. Survivors take the new identities (possibly more)
+   * and the current generation. OCSP is not re-queried here (CRLs are): a reload must not wait on responders.
    */
   revalidate(): Array<{ readonly connection: InboundConnection; readonly verification: ClientVerification }> {
     const policy = this.options.clientPolicy();
+    const generation = this.options.generation?.() ?? 1;
     const closed: Array<{ connection: InboundConnection; verification: ClientVerification }> = [];
     for (const connection of this.open) {
-      const verification = verifyClientChain(connection.chain, policy);
-      if (verification.ok) continue;
+      const verification = lostIdentities(connection, verifyClientChain(connection.chain, policy));
+      if (verification.ok) {
+        this.mutable.set(connection, {
+          peer: verification.code === "client-verified" ? verification.peer : undefined,
+          generation,
+        });
+        continue;
+      }
       this.counters.increment(`reload.revalidate.${verification.code}`);
       this.logger.warn(
         { code: verification.code, remote: connection.remoteAddress },
@@ -147,6 +190,14 @@ export class TlsListener {
       connection.close();
     }
     return closed;
+  }
+
+  /** Reload policy `drop`: closes every open connection (the listener keeps accepting). */
+  dropConnections(): number {
+    const count = this.open.size;
+    for (const connection of this.open) connection.close();
+    this.counters.increment("reload.dropped", count);
+    return count;
   }
 
   /** Stops accepting, closes every connection, and resolves when the server is closed. */
@@ -181,20 +232,45 @@ export class TlsListener {
     });
   }
 
-  /** Handshake done: verify the client, then read SIP. */
+  /** Handshake done: verify the client (path, then OCSP when configured), then read SIP. */
   private accept(socket: tls.TLSSocket): void {
     const chain = presentedChain(socket);
-    const verification = verifyClientChain(chain, this.options.clientPolicy());
+    const policy = this.options.clientPolicy();
+    const generation = this.options.generation?.() ?? 1;
+    const verification = verifyClientChain(chain, policy);
     this.counters.increment(`tls.client.${verification.code}`);
     if (!verification.ok) {
-      this.logger.warn(
-        { code: verification.code, detail: verification.detail, remote: socket.remoteAddress },
-        "client certificate rejected",
-      );
-      socket.destroy();
+      this.refuse(socket, verification.code, verification.detail);
       return;
     }
-    const connection = this.makeConnection(socket, chain, verification);
+    if (!policy.ocsp || policy.ocsp.mode === "off" || verification.code !== "client-verified") {
+      this.serve(socket, chain, verification, generation);
+      return;
+    }
+    // Nothing is read until the responder has answered (or the policy tolerated its silence).
+    socket.pause();
+    void checkClientOcsp(verification, policy).then((ocsp) => {
+      this.counters.increment(`tls.client.ocsp.${ocsp.code}`);
+      if (!ocsp.ok) this.refuse(socket, ocsp.code, ocsp.detail);
+      else if (!socket.destroyed) {
+        this.serve(socket, chain, verification, generation);
+        socket.resume();
+      }
+    });
+  }
+
+  private refuse(socket: tls.TLSSocket, code: string, detail: string): void {
+    this.logger.warn({ code, detail, remote: socket.remoteAddress }, "client certificate rejected");
+    socket.destroy();
+  }
+
+  private serve(
+    socket: tls.TLSSocket,
+    chain: X509Certificate[],
+    verification: ClientVerification,
+    generation: number,
+  ): void {
+    const connection = this.makeConnection(socket, chain, verification, generation);
     this.open.add(connection);
     this.counters.increment("tls.accepted");
     this.options.onConnection?.(connection);
@@ -209,12 +285,14 @@ export class TlsListener {
     socket: tls.TLSSocket,
     chain: X509Certificate[],
     verification: ClientVerification,
+    generation: number,
   ): InboundConnection {
     const limit = this.limits.maxWriteBufferBytes;
     const counters = this.counters;
     const logger = this.logger;
+    const mutable = this.mutable;
     const servername = (socket as tls.TLSSocket & { servername?: string | false }).servername;
-    return {
+    const connection: InboundConnection = {
       id: this.nextId++,
       remoteAddress: socket.remoteAddress ?? "",
       remotePort: socket.remotePort ?? 0,
@@ -222,7 +300,12 @@ export class TlsListener {
       tlsVersion: socket.getProtocol() ?? "unknown",
       cipher: socket.getCipher()?.name ?? "unknown",
       chain,
-      peer: verification.ok && verification.code === "client-verified" ? verification.peer : undefined,
+      get peer() {
+        return mutable.get(connection)?.peer;
+      },
+      get generation() {
+        return mutable.get(connection)?.generation ?? generation;
+      },
       verification,
       send(data: Buffer | string): boolean {
         if (socket.destroyed) return false;
@@ -243,6 +326,9 @@ export class TlsListener {
         socket.destroySoon();
       },
     };
+    const peer = verification.ok && verification.code === "client-verified" ? verification.peer : undefined;
+    mutable.set(connection, { peer, generation });
+    return connection;
   }
 
   private readMessages(socket: tls.TLSSocket, connection: InboundConnection): void {
@@ -287,4 +373,17 @@ export class TlsListener {
       this.logger.warn({ remote: connection.remoteAddress, err: err.message }, "connection error");
     });
   }
+}
+
+/** A still-valid chain whose peer no longer has every identity it was verified with fails as `identities-lost`. */
+function lostIdentities(connection: InboundConnection, verification: ClientVerification): ClientVerification {
+  if (!verification.ok || !connection.peer) return verification;
+  const now = verification.code === "client-verified" ? verification.peer.identities : [];
+  const lost = connection.peer.identities.filter((old) => !now.some((id) => sameIdentity(old, id)));
+  if (lost.length === 0) return verification;
+  return {
+    ok: false,
+    code: "identities-lost",
+    detail: `no longer granted: ${lost.map(identityText).join(", ")}`,
+  };
 }

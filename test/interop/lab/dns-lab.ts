@@ -61,13 +61,14 @@ class LabState implements Cleanable {
     removeDir(this.dir);
   }
 
+  /** Stays registered until the end, so an exit in the middle still runs cleanupNow(). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    unregister(this);
     await Promise.all(this.daemons.map((d) => d.stop()));
-    await this.watchdog.stop();
     removeDir(this.dir);
+    await this.watchdog.stop();
+    unregister(this);
   }
 }
 

@@ -97,7 +97,8 @@ async function countersWhen(
   for (;;) {
     const state = await child.counters();
     if (done(state)) return state;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(state)}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(state)}`);
     await delay(50);
   }
 }
@@ -120,93 +121,101 @@ async function roundTrip(port: number, callId: string): Promise<string> {
   }
 }
 
-test("hostile peers at scale: the listener process survives with bounded RSS and counts every event", {
-  timeout: 50_000,
-}, async (t) => {
-  const dir = makeTempDir("hostile");
-  let child: ListenerChild | undefined;
-  const sockets: net.Socket[] = [];
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await child?.stop();
-    dir.remove();
-  });
-  child = await startListenerChild(dir, {
-    certPem: edge.certificatePem,
-    keyPem: edge.privateKeyPem,
-    clientCaPem: ca.certificatePem,
-    limits: {
-      handshakeTimeoutMs: 1000,
-      partialMessageTimeoutMs: 1000,
-      maxWriteBufferBytes: 256 * 1024,
-      maxConnectionsPerIp: PER_IP_LIMIT,
-    },
-    responseBodyBytes: 16 * 1024,
-  });
-  const { port, pid } = child;
+test(
+  "hostile peers at scale: the listener process survives with bounded RSS and counts every event",
+  {
+    timeout: 50_000,
+  },
+  async (t) => {
+    const dir = makeTempDir("hostile");
+    t.after(() => dir.remove());
+    const child = await startListenerChild(dir, {
+      certPem: edge.certificatePem,
+      keyPem: edge.privateKeyPem,
+      clientCaPem: ca.certificatePem,
+      limits: {
+        handshakeTimeoutMs: 1000,
+        partialMessageTimeoutMs: 1000,
+        maxWriteBufferBytes: 256 * 1024,
+        maxConnectionsPerIp: PER_IP_LIMIT,
+      },
+      responseBodyBytes: 16 * 1024,
+    });
+    const sockets: net.Socket[] = [];
+    t.after(async () => {
+      for (const s of sockets) s.destroy();
+      await child.stop();
+    });
+    const { port, pid } = child;
 
-  // Warm up (code paths, TLS contexts) before the baseline, so growth measures the flood, not start-up.
-  assert.match(await roundTrip(port, "warm-up"), /^SIP\/2\.0 200 OK/);
-  const baseline = rssKiB(pid);
-  const rss = sampleRss(pid);
+    // Warm up (code paths, TLS contexts) before the baseline, so growth measures the flood, not start-up.
+    assert.match(await roundTrip(port, "warm-up"), /^SIP\/2\.0 200 OK/);
+    const baseline = rssKiB(pid);
+    const rss = sampleRss(pid);
 
-  // The three misbehaving TLS peers complete their handshakes first (they are "real" clients).
-  const slowloris = await tlsClient(port);
-  const oversize = await tlsClient(port);
-  const nonReader = await tlsClient(port);
-  for (const s of [slowloris, oversize, nonReader]) {
-    sockets.push(s);
-    s.on("error", () => undefined);
-  }
+    // The three misbehaving TLS peers complete their handshakes first (they are "real" clients).
+    const slowloris = await tlsClient(port);
+    const oversize = await tlsClient(port);
+    const nonReader = await tlsClient(port);
+    for (const s of [slowloris, oversize, nonReader]) {
+      sockets.push(s);
+      s.on("error", () => undefined);
+    }
 
-  // 1,000 connections that never finish the handshake, from ten source addresses.
-  const flood = Array.from({ length: FLOOD_SOURCES }, (_, i) =>
-    rawConnections(port, `127.0.0.${i + 2}`, FLOOD / FLOOD_SOURCES, i % 2 === 0 ? PARTIAL_CLIENT_HELLO : undefined),
-  );
-  // One address opening more than the per-address limit allows.
-  const overLimit = rawConnections(port, "127.0.0.50", PER_IP_LIMIT + OVER_LIMIT);
-  sockets.push(...flood.flatMap((f) => f.sockets), ...overLimit.sockets);
+    // 1,000 connections that never finish the handshake, from ten source addresses.
+    const flood = Array.from({ length: FLOOD_SOURCES }, (_, i) =>
+      rawConnections(
+        port,
+        `127.0.0.${i + 2}`,
+        FLOOD / FLOOD_SOURCES,
+        i % 2 === 0 ? PARTIAL_CLIENT_HELLO : undefined,
+      ),
+    );
+    // One address opening more than the per-address limit allows.
+    const overLimit = rawConnections(port, "127.0.0.50", PER_IP_LIMIT + OVER_LIMIT);
+    sockets.push(...flood.flatMap((f) => f.sockets), ...overLimit.sockets);
 
-  // Slowloris: a request started and dripped one byte at a time, never finished.
-  slowloris.write("OPTIONS sip:edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1");
-  const drip = setInterval(() => !slowloris.destroyed && slowloris.write("x"), 100);
-  t.after(() => clearInterval(drip));
-  // Oversize: a header section over the framer's 16 KiB default, in lines each under the line limit.
-  oversize.write(`OPTIONS sip:edge.example SIP/2.0\r\n${`X-Pad: ${"a".repeat(100)}\r\n`.repeat(200)}`);
-  // Never reads: pipelines requests whose 16 KiB answers pile up in the listener's write buffer.
-  nonReader.pause();
-  for (let i = 0; i < 2000; i++) nonReader.write(optionsRequest(`nr-${i}`));
+    // Slowloris: a request started and dripped one byte at a time, never finished.
+    slowloris.write("OPTIONS sip:edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1");
+    const drip = setInterval(() => !slowloris.destroyed && slowloris.write("x"), 100);
+    t.after(() => clearInterval(drip));
+    // Oversize: a header section over the framer's 16 KiB default, in lines each under the line limit.
+    oversize.write(`OPTIONS sip:edge.example SIP/2.0\r\n${`X-Pad: ${"a".repeat(100)}\r\n`.repeat(200)}`);
+    // Never reads: pipelines requests whose 16 KiB answers pile up in the listener's write buffer.
+    nonReader.pause();
+    for (let i = 0; i < 2000; i++) nonReader.write(optionsRequest(`nr-${i}`));
 
-  const total = FLOOD + PER_IP_LIMIT + OVER_LIMIT;
-  await until(
-    () => flood.reduce((n, f) => n + f.closed(), 0) + overLimit.closed() === total,
-    "every flood connection to be closed by the listener",
-    20_000,
-  );
-  await Promise.all([closedPromise(slowloris), closedPromise(oversize)]);
-  clearInterval(drip);
-  const state = await countersWhen(
-    child,
-    (s) => (s.counters["limit.write-buffer"] ?? 0) >= 1 && s.connections === 0,
-    "the non-reading peer to be disconnected",
-  );
-  const peak = rss.stop();
+    const total = FLOOD + PER_IP_LIMIT + OVER_LIMIT;
+    await until(
+      () => flood.reduce((n, f) => n + f.closed(), 0) + overLimit.closed() === total,
+      "every flood connection to be closed by the listener",
+      20_000,
+    );
+    await Promise.all([closedPromise(slowloris), closedPromise(oversize)]);
+    clearInterval(drip);
+    const state = await countersWhen(
+      child,
+      (s) => (s.counters["limit.write-buffer"] ?? 0) >= 1 && s.connections === 0,
+      "the non-reading peer to be disconnected",
+    );
+    const peak = rss.stop();
 
-  assert.ok(child.alive(), "the listener process survived");
-  const c = state.counters;
-  assert.equal(c["tls.handshake-timeout"], FLOOD + PER_IP_LIMIT, JSON.stringify(c));
-  assert.equal(c["limit.max-connections-per-ip"], OVER_LIMIT, JSON.stringify(c));
-  assert.equal(c["limit.partial-message-timeout"], 1, JSON.stringify(c));
-  assert.equal(c["sip.framing.too-large"], 1, JSON.stringify(c));
-  assert.equal(c["limit.write-buffer"], 1, JSON.stringify(c));
-  assert.equal(state.connections, 0, "no hostile connection is left open");
-  const growth = peak - baseline;
-  assert.ok(
-    growth < RSS_GROWTH_CEILING_KIB,
-    `RSS grew by ${growth} KiB (baseline ${baseline} KiB, peak ${peak} KiB); ceiling ${RSS_GROWTH_CEILING_KIB} KiB`,
-  );
-  t.diagnostic(`RSS baseline ${baseline} KiB, peak ${peak} KiB, growth ${growth} KiB`);
+    assert.ok(child.alive(), "the listener process survived");
+    const c = state.counters;
+    assert.equal(c["tls.handshake-timeout"], FLOOD + PER_IP_LIMIT, JSON.stringify(c));
+    assert.equal(c["limit.max-connections-per-ip"], OVER_LIMIT, JSON.stringify(c));
+    assert.equal(c["limit.partial-message-timeout"], 1, JSON.stringify(c));
+    assert.equal(c["sip.framing.too-large"], 1, JSON.stringify(c));
+    assert.equal(c["limit.write-buffer"], 1, JSON.stringify(c));
+    assert.equal(state.connections, 0, "no hostile connection is left open");
+    const growth = peak - baseline;
+    assert.ok(
+      growth < RSS_GROWTH_CEILING_KIB,
+      `RSS grew by ${growth} KiB (baseline ${baseline} KiB, peak ${peak} KiB); ceiling ${RSS_GROWTH_CEILING_KIB} KiB`,
+    );
+    t.diagnostic(`RSS baseline ${baseline} KiB, peak ${peak} KiB, growth ${growth} KiB`);
 
-  // Still serving a well-behaved peer.
-  assert.match(await roundTrip(port, "after"), /^SIP\/2\.0 200 OK/);
-});
+    // Still serving a well-behaved peer.
+    assert.match(await roundTrip(port, "after"), /^SIP\/2\.0 200 OK/);
+  },
+);

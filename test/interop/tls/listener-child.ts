@@ -26,7 +26,10 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
-export async function startListenerChild(dir: TempDir, config: ListenerProcessConfig): Promise<ListenerChild> {
+export async function startListenerChild(
+  dir: TempDir,
+  config: ListenerProcessConfig,
+): Promise<ListenerChild> {
   const configFile = dir.write("listener.json", JSON.stringify(config), 0o600);
   const child: ChildProcess = fork(script, [configFile], {
     cwd: repoRoot,

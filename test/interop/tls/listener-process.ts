@@ -50,7 +50,11 @@ async function main(configFile: string): Promise<void> {
   const { port } = await listener.listen();
   process.on("message", (request: { type?: string }) => {
     if (request.type === "counters") {
-      send({ type: "counters", counters: listener.counters.snapshot(), connections: listener.connections.size });
+      send({
+        type: "counters",
+        counters: listener.counters.snapshot(),
+        connections: listener.connections.size,
+      });
     }
   });
   // The parent owns this process: when its IPC channel closes (normal end or crash), stop.

@@ -26,7 +26,10 @@ const alpha = issueCertificate(serverCa, {
   cn: "alpha",
   san: { uri: ["sip:alpha.example"], dns: ["alpha.example"] },
 });
-const beta = issueCertificate(serverCa, { cn: "beta", san: { uri: ["sip:beta.example"], dns: ["beta.example"] } });
+const beta = issueCertificate(serverCa, {
+  cn: "beta",
+  san: { uri: ["sip:beta.example"], dns: ["beta.example"] },
+});
 
 const partnerCa = createCa({ cn: "Partner CA" });
 const partner = issueCertificate(partnerCa, {
@@ -44,7 +47,10 @@ const stranger = issueCertificate(strangerCa, {
 let callCounter = 0;
 
 /** One s_client session sending an OPTIONS; ends when the listener saw it or the server closed. */
-async function exchange(harness: Harness, args: readonly string[]): Promise<{ run: SClientRun; callId: string }> {
+async function exchange(
+  harness: Harness,
+  args: readonly string[],
+): Promise<{ run: SClientRun; callId: string }> {
   const callId = `call-${++callCounter}`;
   const run = await runSClient({
     port: harness.port,
@@ -107,16 +113,25 @@ test("client-certificate modes: ignore, optional and required against no, good a
   for (const mode of ["ignore", "optional", "required"] as const) {
     harnesses.set(mode, await startHarness({ credentials: [alpha], mode, clientCas: [partnerCa] }));
   }
-  type Outcome = { accepted: true; verification: string; identities: string[] } | { accepted: false; code: string };
+  type Outcome =
+    { accepted: true; verification: string; identities: string[] } | { accepted: false; code: string };
   const table: Array<[ClientCertificateMode, "none" | "good" | "wrong-ca", Outcome]> = [
     ["ignore", "none", { accepted: true, verification: "client-cert-ignored", identities: [] }],
     ["ignore", "good", { accepted: true, verification: "client-cert-ignored", identities: [] }],
     ["ignore", "wrong-ca", { accepted: true, verification: "client-cert-ignored", identities: [] }],
     ["optional", "none", { accepted: true, verification: "no-client-cert", identities: [] }],
-    ["optional", "good", { accepted: true, verification: "client-verified", identities: ["partner.example"] }],
+    [
+      "optional",
+      "good",
+      { accepted: true, verification: "client-verified", identities: ["partner.example"] },
+    ],
     ["optional", "wrong-ca", { accepted: false, code: "unknown-issuer" }],
     ["required", "none", { accepted: false, code: "client-cert-required" }],
-    ["required", "good", { accepted: true, verification: "client-verified", identities: ["partner.example"] }],
+    [
+      "required",
+      "good",
+      { accepted: true, verification: "client-verified", identities: ["partner.example"] },
+    ],
     ["required", "wrong-ca", { accepted: false, code: "unknown-issuer" }],
   ];
   const certs = { none: undefined, good: partner, "wrong-ca": stranger };

@@ -18,7 +18,10 @@ import { within } from "./wait.js";
 requireTool("stunnel4", ["-version"], "stunnel4");
 
 const edgeCa = createCa({ cn: "Edge CA" });
-const edge = issueCertificate(edgeCa, { cn: "edge", san: { uri: ["sip:edge.example"], dns: ["edge.example"] } });
+const edge = issueCertificate(edgeCa, {
+  cn: "edge",
+  san: { uri: ["sip:edge.example"], dns: ["edge.example"] },
+});
 const partnerCa = createCa({ cn: "Partner CA" });
 const sipp = issueCertificate(partnerCa, {
   cn: "sipp",
@@ -32,7 +35,10 @@ const stranger = issueCertificate(createCa({ cn: "Stranger CA" }), {
 });
 
 /** A plain TCP SIP client: sends one request, returns everything received until the peer closes or answers. */
-function plainTcpExchange(port: number, request: string): Promise<{ received: string; closedByPeer: boolean }> {
+function plainTcpExchange(
+  port: number,
+  request: string,
+): Promise<{ received: string; closedByPeer: boolean }> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
     let received = "";

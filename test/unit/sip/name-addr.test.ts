@@ -9,7 +9,16 @@ import {
   type NameAddr,
 } from "../../../src/sip/name-addr.js";
 import { formatUri, isSipUri, uriEquals, parseUri } from "../../../src/sip/uri.js";
-import { quote } from "../../../src/sip/params.js";
+import {
+  findRepeated,
+  formatGenericParams,
+  parseGenericParams,
+  quote,
+  scanQuotedString,
+  ScanError,
+  skipSws,
+  unquote,
+} from "../../../src/sip/params.js";
 
 function ok(text: string, options?: Parameters<typeof parseNameAddr>[1]): NameAddr {
   const r = parseNameAddr(text, options);
@@ -230,6 +239,114 @@ describe("parseNameAddr: options", () => {
       parseNameAddr("<sip:user@host129.example.com>;expires=280297596632815", { contact: true }).ok,
       false,
     );
+  });
+});
+
+describe("params.ts: the shared lexical layer (RFC 3261 §25.1)", () => {
+  const sws: Array<[string, number]> = [
+    ["", 0],
+    ["  x", 2],
+    ["\t \r\n x", 5],
+    ["\r\n\tx", 3],
+    ["\n x", 2],
+    ["\r\nx", 0],
+    ["\r x", 0],
+    [" \r\n", 1],
+  ];
+  for (const [text, expected] of sws) {
+    it(`skipSws(${JSON.stringify(text)}) = ${expected}: a line break counts only as a fold`, () => {
+      assert.equal(skipSws(text, 0, text.length), expected);
+    });
+  }
+
+  const quoted: Array<[string, number | string]> = [
+    ['"abc" rest', 5],
+    ['"a\\"b"', 6],
+    ['"\r\n folded"', 11],
+    ['"tab\tok"', 8],
+    ['"é UTF-8 bytes \u00c3\u00a9"', 18],
+    ['"open', "unterminated quoted string"],
+    ['"a\r\nb"', "line break inside quoted string"],
+    ['"a\rb"', "line break inside quoted string"],
+    ['"a\u0000"', "control character inside quoted string"],
+    ['"a\u007f"', "control character inside quoted string"],
+    ['"a\\\r\n b"', "bad quoted-pair in quoted string"],
+    ['"a\\é"', "bad quoted-pair in quoted string"],
+    ['"a\\', "bad quoted-pair in quoted string"],
+  ];
+  for (const [text, expected] of quoted) {
+    it(`scanQuotedString(${JSON.stringify(text)})`, () => {
+      const r = scanQuotedString(text, 0, text.length);
+      if (typeof expected === "number") assert.equal(r, expected);
+      else assert.ok(r instanceof ScanError && r.detail === expected, String(r));
+    });
+  }
+
+  it("unquote resolves quoted-pairs and removes folds; quote is its inverse on one line", () => {
+    assert.equal(unquote('"a\\"b\\\\c"'), 'a"b\\c');
+    assert.equal(unquote('"x\r\n y"'), "x y");
+    assert.equal(quote('a"b\\c\u0001'), '"a\\"b\\\\c\\\u0001"');
+    assert.equal(quote("line\r\nbreak"), '"line  break"');
+  });
+
+  it("parseGenericParams: SEMI/EQUAL white space, names lower-cased, values as written, name offsets", () => {
+    const text = ' ;A = 1 ;\r\n b ; c="x;y" ;d=[::1] tail';
+    const r = parseGenericParams(text, 0, text.length);
+    assert.ok(!(r instanceof ScanError));
+    assert.deepEqual(r.params, [
+      ["a", "1"],
+      ["b", null],
+      ["c", '"x;y"'],
+      ["d", "[::1]"],
+    ]);
+    assert.deepEqual(
+      r.starts.map((k) => text[k]),
+      ["A", "b", "c", "d"],
+    );
+    assert.equal(text.slice(r.end), " tail");
+  });
+
+  it("parseGenericParams refuses empty parameters and values", () => {
+    for (const [text, offset] of [
+      [";", 1],
+      [";;a", 1],
+      [";a=", 3],
+      [";a= ;b", 4],
+      [';a="x', 3],
+      [";a=[::1", 3],
+      [";a=[1::2::3]", 4],
+    ] as const) {
+      const r = parseGenericParams(text, 0, text.length);
+      assert.ok(r instanceof ScanError, text);
+      assert.equal(r.offset, offset, `${text}: ${r.detail}`);
+    }
+  });
+
+  it("findRepeated gives the index of the second occurrence of a listed name", () => {
+    const params = [
+      ["tag", "1"],
+      ["x", null],
+      ["x", null],
+      ["tag", "2"],
+    ] as const;
+    assert.equal(findRepeated(params, ["tag"]), 3);
+    assert.equal(findRepeated(params, ["q"]), -1);
+  });
+
+  it("formatGenericParams quotes values that are not gen-values and refuses non-token names", () => {
+    assert.equal(
+      formatGenericParams([
+        ["a", "tok"],
+        ["b", null],
+        ["c", '"q s"'],
+        ["d", "[::1]"],
+        ["e", "two words"],
+        ["f", '"\r\n"'],
+      ]),
+      ';a=tok;b;c="q s";d=[::1];e="two words";f="\\"  \\""',
+    );
+    assert.throws(() => formatGenericParams([["a=b", null]]), TypeError);
+    assert.throws(() => formatGenericParams([["", null]]), TypeError);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   isAbsoluteUri,
   isSipUri,
   isTelUri,
+  MAX_URI_LENGTH,
   parseHost,
   parseUri,
   uriEquals,
@@ -270,6 +271,20 @@ describe("parseUri: rejects malformed URIs with an offset", () => {
     }
   });
 
+  it("accepts a 253-octet name (and its trailing dot), refuses 254 (RFC 1035 §2.3.4)", () => {
+    const name253 = [...Array.from({ length: 4 }, () => "a".repeat(61)), "abcde"].join(".");
+    assert.equal(name253.length, 253);
+    assert.equal(sip(`sip:${name253}`).host, name253);
+    assert.equal(sip(`sip:${name253}.`).host, name253 + ".");
+    assert.equal(parseUri(`sip:x${name253}`).ok, false);
+  });
+
+  it("MAX_URI_LENGTH is inclusive", () => {
+    const base = "sip:a@example.com;x=";
+    assert.equal(parseUri(base + "v".repeat(MAX_URI_LENGTH - base.length)).ok, true);
+    assert.equal(parseUri(base + "v".repeat(MAX_URI_LENGTH - base.length + 1)).ok, false);
+  });
+
   it("refuses overlong input before scanning it", () => {
     const r = parseUri("sip:" + "a".repeat(10000) + "@example.com");
     assert.equal(r.ok, false);
@@ -348,6 +363,14 @@ describe("uriEquals: RFC 3261 §19.1.4", () => {
     ["sip:a@h?x=1&y=2", "sip:a@h?y=2&x=1", true, "different headers in any order"],
     ["sip:a@h?x=1", "sip:a@h?x=1&x=1", false, "header count"],
     ["sip:a@h", "tel:+1234", false, "different schemes"],
+    ["sip:h;x=a%2Bb", "sip:h;x=a+b", false, "reserved '+' in a param value differs from %2B"],
+    ["sip:h;x=a%2bb", "sip:h;x=A%2Bb", true, "param value case and escape hex case"],
+    ["sip:h;x=%61", "sip:h;x=A", true, "unreserved escape in a param value"],
+    ["sip:h;x=%3A", "sip:h;x=:", false, "reserved ':' in a param value differs from %3A"],
+    ["sip:h;ttl=%31", "sip:h;ttl=1", true, "escaped ttl compared as a number"],
+    ["sip:h;maddr=%31.2.3.4", "sip:h;maddr=1.2.3.4", true, "escaped maddr compared as a host"],
+    ["sip:h?x=a%2Bb", "sip:h?x=a+b", false, "reserved '+' in a header value differs from %2B"],
+    ["sip:h?x=%61", "sip:h?x=a", true, "unreserved escape in a header value"],
   ];
   for (const [a, b, expected, why] of more) {
     it(`${expected ? "equal" : "not equal"} (${why}): ${a} / ${b}`, () => {
@@ -368,6 +391,14 @@ describe("uriEquals: RFC 3261 §19.1.4", () => {
     assert.ok(uriEquals(built, ok("sip:+1234@example.com")));
     assert.equal(uriEquals(built, ok("sip:%2B1234@example.com")), false);
     assert.equal(formatUri(built), "sip:+1234@example.com");
+  });
+
+  it("parameter and header escapes survive a spread of the URI, not a rebuilt list", () => {
+    const u = sip("sip:h;x=a%2Bb?y=c%2Bd");
+    assert.equal(formatUri({ ...u }), "sip:h;x=a%2Bb?y=c%2Bd");
+    const rebuilt: SipUri = { ...u, params: [["x", "a+b"]], headers: [["y", "c+d"]] };
+    assert.equal(formatUri(rebuilt), "sip:h;x=a+b?y=c+d");
+    assert.equal(uriEquals(rebuilt, u), false);
   });
 
   it("a stale escaped form (user changed by the caller) is ignored", () => {
@@ -436,6 +467,7 @@ describe("formatUri: canonical serialization", () => {
     ["sip:I%20have%20spaces@example.net", "sip:I%20have%20spaces@example.net"],
     ["sip:u:p%41ss@h", "sip:u:pAss@h"],
     ["Urn:Service:sos", "urn:Service:sos"],
+    ["sip:h;x=a%2bb%41?y=c%2Bd%7e", "sip:h;x=a%2BbA?y=c%2Bd~"],
   ];
   for (const [input, expected] of cases) {
     it(`${input} -> ${expected}`, () => {
