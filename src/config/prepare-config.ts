@@ -14,6 +14,8 @@ import {
   parsePrivateKey,
 } from "../pki/load.js";
 import { CrlParseError, parseCrls, type Crl } from "../pki/crl.js";
+import { CertificateParseError, parseCert } from "../pki/parsed-cert.js";
+import { verifySignature } from "../pki/signature.js";
 import { CnMappingError, parseCnMapping, type CnMapping } from "../auth/cn-mapping.js";
 import { CaRightsError, compileCaRights, type CaRights } from "../auth/ca-rights.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
@@ -132,9 +134,26 @@ class Preparation {
     set.crls.forEach((path, i) => {
       const at = ["caSets", name, "crls", i];
       const bytes = this.read(path, at);
-      crls.push(...((bytes && this.attempt(at, () => parseCrls(bytes, this.resolve(path)))) ?? []));
+      const parsed = (bytes && this.attempt(at, () => parseCrls(bytes, this.resolve(path)))) ?? [];
+      for (const crl of parsed) this.checkCrlIssuer(crl, anchors, at);
+      crls.push(...parsed);
     });
     return { name, anchors, anchorPems, crls, crlPolicy: set.crlPolicy };
+  }
+
+  /**
+   * A CRL issued under the name of one of the set's CAs must carry that CA's signature: a CRL that cannot
+   * verify would reject (crl-bad-signature) or fail to revoke at handshake time, so it is refused now. A CRL
+   * from a CA outside the set (an intermediate) is checked at validation time against the presented chain.
+   */
+  private checkCrlIssuer(crl: Crl, anchors: readonly X509Certificate[], at: KeyPath): void {
+    const named = anchors.filter((a) => subjectKey(a) === crl.issuer.key);
+    if (named.length === 0) return;
+    const signed = named.some(
+      (a) => verifySignature(crl.tbs, crl.signatureAlgorithm, crl.signature, a.publicKey).ok,
+    );
+    if (!signed)
+      this.problem(at, `${crl.source}: not signed by the CA it names as issuer (${crl.issuer.text})`);
   }
 
   private loadCredential(certPath: string, keyPath: string, at: KeyPath): LoadedCredential {
@@ -217,5 +236,14 @@ class Preparation {
 
   private resolve(path: string): string {
     return resolve(this.baseDir, path);
+  }
+}
+
+function subjectKey(cert: X509Certificate): string | undefined {
+  try {
+    return parseCert(cert).subject.key;
+  } catch (err) {
+    if (err instanceof CertificateParseError) return undefined;
+    throw err;
   }
 }

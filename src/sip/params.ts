@@ -7,7 +7,7 @@
  * framers normalise line ends. Scanners return indexes; nothing here allocates per character.
  */
 import { hexValue, isAlnum, ScanError } from "./escape.js";
-import { parseHost } from "./uri.js";
+import { lowerAscii, parseHost } from "./uri.js";
 
 /** A header parameter: name lower-cased; value as written (a quoted-string keeps its quotes), null if absent. */
 export type GenericParam = readonly [name: string, value: string | null];
@@ -172,7 +172,7 @@ export function parseGenericParams(
     const nameStart = skipSws(text, semi + 1, end);
     const nameEnd = scanToken(text, nameStart, end);
     if (nameEnd === nameStart) return new ScanError(nameStart, "empty parameter after ';'");
-    const name = text.slice(nameStart, nameEnd).toLowerCase();
+    const name = lowerAscii(text.slice(nameStart, nameEnd));
     starts.push(nameStart);
     const eq = skipSws(text, nameEnd, end);
     if (eq < end && text.charCodeAt(eq) === 0x3d) {

@@ -61,6 +61,9 @@ function isDigit(c: number): boolean {
 }
 
 function checkVersion(buf: Buffer, at: number, vEnd: number, anyVersion: boolean): string {
+  // Nearly every message says "SIP/2.0": recognise it from the bytes instead of building the string.
+  if (vEnd - at === 7 && buf[at + 4] === 0x32 && buf[at + 5] === 0x2e && buf[at + 6] === 0x30)
+    return "SIP/2.0";
   const version = "SIP" + buf.toString("latin1", at + 3, vEnd);
   if (version !== "SIP/2.0" && !anyVersion) {
     throw new SipParseError("bad-version", `unsupported SIP version ${version}`, at);
@@ -112,7 +115,7 @@ function parseRequestLine(buf: Buffer, start: number, end: number, anyVersion: b
   while (i < end && TOKEN[buf[i]!] === 1) i++;
   if (i === start)
     throw new SipParseError("bad-start-line", "request line must start with a method token", start);
-  const method = buf.toString("latin1", start, i);
+  const method = methodName(buf, start, i);
   if (buf[i] !== SP) throw new SipParseError("bad-start-line", "expected one SP after the method", i);
   const uriStart = i + 1;
   // RFC 3261 §19.1/§25.1: a URI starts with its scheme (ALPHA); this rejects "<sip:...>" (RFC 4475 §3.1.2.7)
@@ -129,4 +132,38 @@ function parseRequestLine(buf: Buffer, start: number, end: number, anyVersion: b
   if (vEnd !== end) throw new SipParseError("bad-start-line", "characters after SIP-Version", vEnd);
   const version = checkVersion(buf, vStart, vEnd, anyVersion);
   return { kind: "request", method, uriStart, uriEnd: j, version };
+}
+
+// RFC 3261 §7.1 and the extensions in common use; methods are case-sensitive, so only these exact spellings.
+const COMMON_METHODS = [
+  "INVITE",
+  "ACK",
+  "BYE",
+  "CANCEL",
+  "OPTIONS",
+  "REGISTER",
+  "PRACK",
+  "SUBSCRIBE",
+  "NOTIFY",
+  "PUBLISH",
+  "INFO",
+  "REFER",
+  "MESSAGE",
+  "UPDATE",
+].map((m) => Buffer.from(m, "latin1"));
+const COMMON_METHOD_NAMES = COMMON_METHODS.map((b) => b.toString("latin1"));
+
+/** The method token buf[start,end) as a string; the common methods are shared constants, not new strings. */
+function methodName(buf: Buffer, start: number, end: number): string {
+  for (let k = 0; k < COMMON_METHODS.length; k++) {
+    const m = COMMON_METHODS[k]!;
+    if (m.length === end - start && m[0] === buf[start] && bytesEqual(m, buf, start))
+      return COMMON_METHOD_NAMES[k]!;
+  }
+  return buf.toString("latin1", start, end);
+}
+
+function bytesEqual(m: Buffer, buf: Buffer, at: number): boolean {
+  for (let j = 1; j < m.length; j++) if (m[j] !== buf[at + j]) return false;
+  return true;
 }

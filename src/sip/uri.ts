@@ -104,13 +104,22 @@ export function parseUri(text: string): UriParseResult {
   if (text.length > MAX_URI_LENGTH) return fail(MAX_URI_LENGTH, `URI longer than ${MAX_URI_LENGTH}`);
   const colon = scanScheme(text);
   if (colon < 0) return fail(-colon - 1, "missing or malformed scheme");
-  const scheme = text.slice(0, colon).toLowerCase();
+  const scheme = lowerAscii(text.slice(0, colon));
   let r: Uri | EscapeError;
   if (scheme === "sip" || scheme === "sips") r = parseSipAfterScheme(text, colon + 1, scheme);
   else if (scheme === "tel") r = parseTelUri(text, colon + 1);
   else r = parseAbsolute(text, colon + 1, scheme);
   if (r instanceof ScanError) return fail(r.offset, r.detail);
   return { ok: true, uri: r };
+}
+
+/** s.toLowerCase(), without the copy when s is plain lower-case ASCII already (the common case). */
+export function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return s.toLowerCase();
+  }
+  return s;
 }
 
 function fail(offset: number, detail: string): UriParseResult {
@@ -237,30 +246,71 @@ export function scanHost(text: string, start: number, end: number): ScannedHost 
     if (!Array.isArray(groups)) return groups;
     return { host: `[${formatIpv6(groups)}]`, kind: "ipv6", end: close + 1 };
   }
-  // One pass for the extent and two facts that pick the branch (and spare a lower-casing copy).
+  // One pass: the extent, the facts that pick the branch (and spare a lower-casing copy), and the
+  // RFC 3261 §25.1 label rules for every label but the last (checked after the loop as the toplabel).
   let i = start;
   let digitsAndDots = true;
   let upper = false;
+  let labelStart = start;
+  let prevLabelStart = start;
+  let bad = -1;
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x61 && c <= 0x7a) digitsAndDots = false;
-    else if (c >= 0x41 && c <= 0x5a) {
+    else if (c >= 0x30 && c <= 0x39) continue;
+    else if (c === 0x2e) {
+      if (bad < 0) bad = checkLabel(text, labelStart, i, false);
+      prevLabelStart = labelStart;
+      labelStart = i + 1;
+    } else if (c >= 0x41 && c <= 0x5a) {
       digitsAndDots = false;
       upper = true;
     } else if (c === 0x2d) digitsAndDots = false;
-    else if (!((c >= 0x30 && c <= 0x39) || c === 0x2e)) break;
+    else break;
   }
   if (i === start) return new ScanError(start, "missing host");
   if (digitsAndDots) {
     const v4 = scanIpv4(text, start, i);
-    if (v4 === undefined)
+    if (v4 === undefined) {
       return new ScanError(start, `${quoteForDetail(text.slice(start, i))} is not a valid IPv4 address`);
+    }
     return { host: v4, kind: "ipv4", end: i };
   }
-  const bad = checkHostname(text, start, i);
+  bad = finishHostname(text, start, i, labelStart, prevLabelStart, bad);
   if (bad >= 0) return new ScanError(bad, `${quoteForDetail(text.slice(start, i))} is not a valid hostname`);
   const raw = text.slice(start, i);
   return { host: upper ? raw.toLowerCase() : raw, kind: "hostname", end: i };
+}
+
+/**
+ * The checks scanHost leaves for the end (same order and offsets as checkHostname): name length, the
+ * labels seen so far, then the toplabel, which is the last label or, with a trailing dot, the one before.
+ */
+function finishHostname(
+  text: string,
+  start: number,
+  end: number,
+  labelStart: number,
+  prevLabelStart: number,
+  bad: number,
+): number {
+  const trailingDot = labelStart === end;
+  const nameEnd = trailingDot ? end - 1 : end;
+  if (nameEnd === start || nameEnd - start > 253) return start;
+  if (bad >= 0) return bad;
+  return trailingDot
+    ? checkLabel(text, prevLabelStart, end - 1, true)
+    : checkLabel(text, labelStart, end, true);
+}
+
+/** domainlabel / toplabel rules (RFC 3261 §25.1) and the 63-octet limit (RFC 1035 §2.3.4); -1 when valid. */
+function checkLabel(text: string, start: number, end: number, top: boolean): number {
+  const len = end - start;
+  if (len === 0 || len > 63) return start;
+  if (!isAlnum(text.charCodeAt(start))) return start;
+  if (!isAlnum(text.charCodeAt(end - 1))) return end - 1;
+  if (top && !isAlpha(text.charCodeAt(start))) return start;
+  return -1;
 }
 
 /**
@@ -502,7 +552,7 @@ function parseUriParams(
       canonical = v.canonical;
       anyEscape ||= canonical !== value;
     }
-    const p = checkUriParam(name.value.toLowerCase(), value, nameStart, seen);
+    const p = checkUriParam(lowerAscii(name.value), value, nameStart, seen);
     if (p instanceof ScanError) return p;
     params.push(p.param);
     escaped.push(canonical);

@@ -265,6 +265,10 @@ export function formatVia(
   }
   const h = parseHost(via.host);
   if (!h.ok) throw new TypeError(`Via host ${JSON.stringify(via.host)}: ${h.detail}`);
-  const port = via.port === undefined ? "" : ":" + String(via.port);
-  return `${via.protocolName}/${via.protocolVersion}/${via.transport} ${h.host}${port}${formatGenericParams(via.params)}`;
+  const port = via.port;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new TypeError(`Via port ${port} out of range`);
+  }
+  const sentBy = port === undefined ? h.host : `${h.host}:${port}`;
+  return `${via.protocolName}/${via.protocolVersion}/${via.transport} ${sentBy}${formatGenericParams(via.params)}`;
 }

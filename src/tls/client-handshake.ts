@@ -8,6 +8,7 @@
  */
 import * as tls from "node:tls";
 import type { X509Certificate } from "node:crypto";
+import { isIpLiteral } from "../pki/dns-name.js";
 import { presentedChain } from "./peer-chain.js";
 
 export interface ClientCredentials {
@@ -62,6 +63,7 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
     const socket = tls.connect({
       host: request.host,
       port: request.port,
+      // RFC 6066 §3: SNI carries host names only; an IP literal is never sent.
       servername: isIpLiteral(request.servername) ? undefined : request.servername,
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
@@ -110,11 +112,6 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
       });
     });
   });
-}
-
-/** RFC 6066 §3: SNI carries host names only; an IP literal is never sent. */
-export function isIpLiteral(name: string): boolean {
-  return /^[0-9.]+$/.test(name) || name.includes(":");
 }
 
 /** Bound on waiting for the peer to acknowledge our close. */

@@ -7,15 +7,12 @@
 import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { TrustAnchor } from "../pki/chain.js";
-import type { IdentityOptions, SipIdentity } from "../pki/identities.js";
+import { normalizeDomain, type IdentityOptions, type SipIdentity } from "../pki/identities.js";
 import type { TlsaRecord } from "../dane/tlsa.js";
-import {
-  closeGracefully,
-  isIpLiteral,
-  openTlsConnection,
-  type ClientCredentials,
-} from "./client-handshake.js";
+import { isIpLiteral } from "../pki/dns-name.js";
+import { closeGracefully, openTlsConnection, type ClientCredentials } from "./client-handshake.js";
 import { decideServerTrust, type TlsaEvidence, type TrustMethod } from "./server-trust.js";
+import { checkPeerOcsp, type PeerOcspOptions } from "./peer-ocsp.js";
 
 /** One DNS step as `check` shows it. */
 export interface LocationStep {
@@ -82,6 +79,13 @@ export interface OutboundOptions {
   readonly at?: Date;
   /** Keep the verified socket open and return it (the proxy); `check` closes it. */
   readonly keepSocket?: boolean;
+  /**
+   * OCSP for the server's leaf once its chain and identity are accepted: a staple is requested (RFC 6066 §8)
+   * and used first, the responder second; the policy may then refuse the target (next SRV target is tried).
+   * Absent or `off`: not checked. DANE-EE targets are not checked (RFC 7671 §5.1: only the key matters;
+   * the TLSA record is what the operator withdraws).
+   */
+  readonly ocsp?: PeerOcspOptions;
 }
 
 export interface Verification {
@@ -106,6 +110,13 @@ export interface OutboundAttempt {
   readonly chain: readonly X509Certificate[];
   readonly identities: readonly SipIdentity[];
   readonly verification: Verification;
+  /** The OCSP step, when it ran. */
+  readonly ocsp?: {
+    readonly ok: boolean;
+    readonly code: string;
+    readonly source: string;
+    readonly detail: string;
+  };
 }
 
 export interface OutboundResult {
@@ -137,7 +148,7 @@ export async function verifyOutbound(
   destination: OutboundDestination,
   options: OutboundOptions,
 ): Promise<OutboundResult> {
-  const domain = destination.host.toLowerCase().replace(/\.$/, "");
+  const domain = normalizeDomain(destination.host);
   const location = await options.resolver.locate(destination);
   const base = {
     uri,
@@ -219,6 +230,7 @@ async function tryTarget(
     servername: sni,
     clientCredentials: options.clientCredentials,
     timeoutMs: options.handshakeTimeoutMs,
+    requestOcsp: options.ocsp !== undefined && options.ocsp.mode !== "off",
   });
   if (!handshake.ok) {
     const verification = {
@@ -242,20 +254,31 @@ async function tryTarget(
     at: options.at,
     identityOptions: options.identityOptions,
   });
+  const ocsp =
+    trust.ok && trust.method !== "dane-ee" && options.ocsp && options.ocsp.mode !== "off"
+      ? await checkPeerOcsp(handshake.chain, options.ocsp, {
+          anchors: options.anchors,
+          ...(handshake.ocspResponse ? { stapled: handshake.ocspResponse } : {}),
+        })
+      : undefined;
+  const refusedByOcsp = ocsp !== undefined && !ocsp.ok;
   const attempt: OutboundAttempt = {
     ...common,
     tls: { version: handshake.version, cipher: handshake.cipher },
     chain: handshake.chain,
     identities: trust.identities,
-    verification: {
-      ok: trust.ok,
-      method: trust.method,
-      code: trust.code,
-      detail: trust.detail,
-      ...(trust.ok && trust.matchedTlsa ? { matchedTlsa: trust.matchedTlsa } : {}),
-    },
+    verification: refusedByOcsp
+      ? { ok: false, method: trust.method, code: ocsp.code, detail: `OCSP: ${ocsp.detail}` }
+      : {
+          ok: trust.ok,
+          method: trust.method,
+          code: trust.code,
+          detail: trust.detail,
+          ...(trust.ok && trust.matchedTlsa ? { matchedTlsa: trust.matchedTlsa } : {}),
+        },
+    ...(ocsp ? { ocsp: { ok: ocsp.ok, code: ocsp.code, source: ocsp.source, detail: ocsp.detail } } : {}),
   };
-  const keep = trust.ok && options.keepSocket;
+  const keep = attempt.verification.ok && options.keepSocket;
   if (!keep) closeGracefully(handshake.socket);
   return { attempt, socket: keep ? handshake.socket : undefined, tlsaSteps: tlsa?.steps ?? [] };
 }

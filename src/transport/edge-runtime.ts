@@ -452,16 +452,29 @@ export const silentEdgeLogger: TransportLogger = { info: () => undefined, warn: 
  * handler never throws: a refused reload is logged (and counted) by the edge and the old configuration stays.
  */
 export function installReloadSignal(
-  edge: Pick<TlsEdge, "reload">,
+  edge: Pick<TlsEdge, "reload" | "generation">,
   options: { readonly signal?: NodeJS.Signals; readonly onResult?: (result: EdgeReloadResult) => void } = {},
 ): () => void {
   const signal = options.signal ?? "SIGHUP";
   const handler = (): void => {
-    const result = edge.reload();
-    options.onResult?.(result);
+    options.onResult?.(reloadSafely(edge));
   };
   process.on(signal, handler);
   return () => {
     process.off(signal, handler);
   };
+}
+
+// A signal handler that throws would take the daemon down: an unexpected error becomes a refused reload.
+function reloadSafely(edge: Pick<TlsEdge, "reload" | "generation">): EdgeReloadResult {
+  try {
+    return edge.reload();
+  } catch (err) {
+    return {
+      ok: false,
+      code: "reload-failed",
+      generation: edge.generation,
+      problems: [{ file: "", line: 0, key: "", message: (err as Error).message }],
+    };
+  }
 }

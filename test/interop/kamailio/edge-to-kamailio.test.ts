@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 import { createCa, issueCertificate } from "../../../src/pki/issue.js";
 import { verifyOutbound, type OutboundResult } from "../../../src/tls/outbound.js";
 import type { ClientCredentials } from "../../../src/tls/client-handshake.js";
@@ -71,6 +72,22 @@ function target(kamailio: Kamailio, index: number): { address: string; port: num
   const port = kamailio.tlsPorts[index];
   assert.ok(port !== undefined, `Kamailio TLS listener ${index}`);
   return { address: KAMAILIO_HOST, port };
+}
+
+/** RFC 5626 §3.5.1 keep-alive: sends CRLFCRLF, resolves with what comes back first (or the error). */
+function crlfPing(socket: TLSSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no pong within 3000 ms")), 3000);
+    socket.once("data", (data: Buffer) => {
+      clearTimeout(timer);
+      resolve(data.toString("latin1"));
+    });
+    socket.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.write("\r\n\r\n");
+  });
 }
 
 /** OPTIONS over the verified connection; Kamailio answers 200 with X-Tls-Peer (see kamailio.ts). */
@@ -272,6 +289,19 @@ test("edge → Kamailio requiring client certificates", { timeout: TEST_TIMEOUT_
     assert.equal(r.ok, true, `${r.code}: ${r.detail}`);
     assert.equal(r.target?.tls?.version, "TLSv1.2");
     assert.match(await optionsOver(r, "kam-client-12"), /verified=1/);
+  });
+
+  await t.test("TLS 1.3, accepted client: an RFC 5626 CRLF ping gets its pong", async () => {
+    // The round trip that would surface a post-handshake refusal: Kamailio answers CRLFCRLF with CRLF.
+    const r = await verify([good], edgeCredentials, true);
+    const socket = r.socket;
+    if (!socket) return assert.fail(`expected a kept socket (ok ${r.ok}, ${r.code}: ${r.detail})`);
+    try {
+      const pong = await crlfPing(socket);
+      assert.equal(pong, "\r\n");
+    } finally {
+      socket.destroy();
+    }
   });
 
   await t.test("TLS 1.3: the refusal arrives after the client's handshake is complete", async () => {

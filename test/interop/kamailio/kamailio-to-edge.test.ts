@@ -13,7 +13,10 @@ import { createCa, issueCertificate, type GeneratedCertificate } from "../../../
 import { authorizeRequest, type AuthResult } from "../../../src/auth/authorize.js";
 import { createResponse, type SipMessage } from "../../../src/sip/index.js";
 import { buildServerProfile } from "../../../src/tls/server-profile.js";
-import type { ClientVerificationPolicy } from "../../../src/tls/client-verification.js";
+import type {
+  ClientCertificateMode,
+  ClientVerificationPolicy,
+} from "../../../src/tls/client-verification.js";
 import { TlsListener, type InboundConnection } from "../../../src/transport/tls-listener.js";
 import {
   KAMAILIO_HOST,
@@ -41,6 +44,13 @@ const kamailioCert = issueCertificate(federationCa, {
   san: { uri: ["sip:kamailio.example"] },
   eku: ["serverAuth", "clientAuth"],
 });
+// A URI identity with a user part (RFC 5922 §7.1 ignores it as a domain identity; the authorization model
+// lets it cover exactly that user).
+const gatewayCert = issueCertificate(federationCa, {
+  cn: "gateway",
+  san: { uri: ["sip:gw@kamailio.example"] },
+  eku: ["clientAuth"],
+});
 const strangerCert = issueCertificate(createCa({ cn: "Stranger CA" }), {
   cn: "kamailio",
   san: { uri: ["sip:kamailio.example"] },
@@ -53,18 +63,19 @@ interface Seen {
   readonly auth: AuthResult;
 }
 
-/** The edge side: a TlsListener requiring client certificates from the federation CA. */
-async function startEdge(t: {
-  after(fn: () => Promise<void>): void;
-}): Promise<{ listener: TlsListener; port: number; seen: Seen[] }> {
+/** The edge side: a TlsListener taking client certificates from the federation CA (required by default). */
+async function startEdge(
+  t: { after(fn: () => Promise<void>): void },
+  mode: ClientCertificateMode = "required",
+): Promise<{ listener: TlsListener; port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
   const profile = buildServerProfile({
     credentials: [{ certPem: edge.certificatePem, keyPem: edge.privateKeyPem }],
-    clientCertificates: "required",
+    clientCertificates: mode,
     clientCaPems: [federationCa.certificatePem],
   });
   const policy: ClientVerificationPolicy = {
-    mode: "required",
+    mode,
     anchors: [{ cert: new X509Certificate(federationCa.certificatePem) }],
   };
   const listener = new TlsListener({
@@ -217,3 +228,46 @@ for (const { name, client, counter } of REFUSED) {
     },
   );
 }
+
+test(
+  "Kamailio whose certificate names one user → covered-by-uri for exactly that From",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    const { port, seen } = await startEdge(t);
+    const kamailio = await startFederationPeer(gatewayCert, port);
+    t.after(() => kamailio.stop());
+    const cases = [
+      { from: "sip:gw@kamailio.example", status: 200, code: "covered-by-uri" },
+      { from: "sip:other@kamailio.example", status: 403, code: "from-not-covered" },
+      { from: "sip:GW@kamailio.example", status: 403, code: "from-not-covered" },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const callId = `kam-uri-${i}`;
+      const response = await sendMessage(kamailio, c.from, callId);
+      assert.equal(response.status, c.status, `${c.from}: ${response.status} ${response.reason}`);
+      const entry = seen.find((s) => s.message.get("Call-ID") === callId);
+      assert.equal(entry?.auth.code, c.code, `${c.from}: ${entry?.auth.detail}`);
+    }
+    assert.deepEqual(
+      seen[0]?.connection.peer?.identities.map((i) => [i.kind, i.kind === "uri" ? i.value : i.domain]),
+      [["uri", "sip:gw@kamailio.example"]],
+    );
+  },
+);
+
+test(
+  "Kamailio without a client certificate on an optional listener → no-client-cert, 403",
+  { timeout: TEST_TIMEOUT_MS },
+  async (t) => {
+    const { port, seen } = await startEdge(t, "optional");
+    const kamailio = await startFederationPeer(undefined, port);
+    t.after(() => kamailio.stop());
+    const response = await sendMessage(kamailio, "sip:user@kamailio.example", "kam-optional-1");
+    assert.equal(response.status, 403, `${response.status} ${response.reason}\n${kamailio.log()}`);
+    assert.match(response.reason ?? "", /no-client-cert/);
+    const entry = seen.find((s) => s.message.get("Call-ID") === "kam-optional-1");
+    assert.ok(entry, "the optional listener accepted the connection and read the MESSAGE");
+    assert.equal(entry.connection.verification.code, "no-client-cert");
+    assert.equal(entry.connection.peer, undefined);
+  },
+);

@@ -18,11 +18,13 @@ import { join } from "node:path";
 import * as net from "node:net";
 import * as dgram from "node:dgram";
 import { register, unregister } from "../lab/cleanup.js";
+import { requestText, udpTransaction } from "./sip-io.js";
 
 export const KAMAILIO_HOST = "127.0.0.1";
 const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_LIMIT = 256 * 1024;
+const READY_USER = "siptrust-ready";
 
 /** One TLS domain of Kamailio's tls.cfg (a server socket or the client side). */
 export interface KamailioTlsDomain {
@@ -106,7 +108,7 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       ["-DD", "-E", "-f", files.cfg, "-m", "64", "-M", "8", "-Y", join(dir, "run"), "-w", dir],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
-    watchdog = startWatchdog(child.pid);
+    watchdog = startWatchdog(child.pid, dir);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       if (output.length < LOG_LIMIT) output += chunk;
@@ -118,7 +120,9 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       );
     });
     exited.catch(() => undefined);
-    await Promise.race([waitForPorts(tlsPorts, STARTUP_TIMEOUT_MS, () => output), exited]);
+    const gone = (): boolean => child?.exitCode !== null || child.signalCode !== null;
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    await Promise.race([waitForReady(udpPort, tlsPorts, deadline, () => output, gone), exited]);
     const running = child;
     const guard = watchdog;
     return {
@@ -145,10 +149,13 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
  * Kills Kamailio's process group when this test process disappears without running its handlers
  * (SIGKILL, crash): Kamailio does not notice its parent's death by itself.
  */
-function startWatchdog(pgid: number | undefined): ChildProcess | undefined {
+function startWatchdog(pgid: number | undefined, dir: string): ChildProcess | undefined {
   if (pgid === undefined) return undefined;
-  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 -- "-$2" 2>/dev/null';
-  const guard = spawn("/bin/sh", ["-c", script, "kamailio-watchdog", String(process.pid), String(pgid)], {
+  // dash's kill takes no "--": a negative pid right after the signal names the process group.
+  const script =
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "-$2" 2>/dev/null; rm -rf -- "$3"';
+  const args = [String(process.pid), String(pgid), dir];
+  const guard = spawn("/bin/sh", ["-c", script, "kamailio-watchdog", ...args], {
     detached: true,
     stdio: "ignore",
   });
@@ -239,6 +246,11 @@ modparam("tls", "xavp_cfg", "tls")
 modparam("tm", "fr_timer", ${options.finalResponseTimeoutMs ?? 3000})
 
 request_route {
+  # Readiness probe of kamailio.ts: proves the workers run the script (bound sockets alone do not).
+  if (is_method("OPTIONS") && $rU == "${READY_USER}") {
+    sl_send_reply("200", "Ready");
+    exit;
+  }
   if (!mf_process_maxfwd_header("10")) {
     sl_send_reply("483", "Too Many Hops");
     exit;
@@ -272,16 +284,56 @@ ${sni}  $du = "sip:${route.host}:${route.port};transport=tls";
   exit;`;
 }
 
-async function waitForPorts(ports: readonly number[], timeoutMs: number, log: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const port of ports) {
+/**
+ * Ready = every TLS port accepts TCP and the script answers the readiness OPTIONS over UDP. Kamailio binds
+ * its sockets before its workers initialize the tls module, so a bad certificate is only seen by the second
+ * check (the process then exits).
+ */
+async function waitForReady(
+  udpPort: number,
+  tlsPorts: readonly number[],
+  deadline: number,
+  log: () => string,
+  gone: () => boolean,
+): Promise<void> {
+  const check = (): void => {
+    if (gone()) throw new Error(`kamailio exited during startup\n${log()}`);
+    if (Date.now() > deadline)
+      throw new Error(`kamailio not ready within ${STARTUP_TIMEOUT_MS} ms\n${log()}`);
+  };
+  for (const port of tlsPorts) {
     while (!(await canConnect(port))) {
-      if (Date.now() > deadline) {
-        throw new Error(`kamailio not listening on ${KAMAILIO_HOST}:${port} after ${timeoutMs} ms\n${log()}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+      check();
+      await delay(50);
     }
   }
+  for (let attempt = 0; ; attempt++) {
+    check();
+    const status = await probe(udpPort, attempt).catch(() => undefined);
+    if (status === 200) return;
+    await delay(50);
+  }
+}
+
+function probe(udpPort: number, attempt: number): Promise<number | undefined> {
+  return udpTransaction(
+    KAMAILIO_HOST,
+    udpPort,
+    (localPort) =>
+      requestText({
+        method: "OPTIONS",
+        requestUri: `sip:${READY_USER}@${KAMAILIO_HOST}:${udpPort}`,
+        from: "sip:probe@127.0.0.1",
+        to: `sip:${READY_USER}@${KAMAILIO_HOST}`,
+        callId: `ready-${process.pid}-${udpPort}-${attempt}`,
+        via: { transport: "UDP", sentBy: `127.0.0.1:${localPort}` },
+      }),
+    300,
+  ).then((response) => response.status);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 
 export interface SClientRun {
   readonly exitCode: number | null;
+  /** True when s_client had to be killed at the deadline: a hang, never an expected outcome. */
+  readonly timedOut: boolean;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -40,11 +42,14 @@ export function runSClient(options: SClientOptions): Promise<SClientRun> {
   child.stdin.on("error", () => undefined); // the server may close first: EPIPE is expected then
   if (options.input !== undefined) child.stdin.write(options.input);
   return new Promise((resolve, reject) => {
-    let exited = false;
+    let timedOut = false;
     const poll = setInterval(() => {
       if (options.doneWhen === undefined || options.doneWhen()) child.stdin.end();
     }, 20);
-    const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const killer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.once("error", (err) => {
       clearInterval(poll);
       clearTimeout(killer);
@@ -52,12 +57,10 @@ export function runSClient(options: SClientOptions): Promise<SClientRun> {
       reject(err);
     });
     child.once("close", (exitCode) => {
-      if (exited) return;
-      exited = true;
       clearInterval(poll);
       clearTimeout(killer);
       running.delete(child);
-      resolve({ exitCode, stdout, stderr });
+      resolve({ exitCode, timedOut, stdout, stderr });
     });
   });
 }

@@ -58,6 +58,7 @@ async function exchange(
     input: optionsRequest(callId),
     doneWhen: () => harness.seen.some((s) => s.callId === callId),
   });
+  assert.equal(run.timedOut, false, `s_client ${args.join(" ")} hung:\n${run.stdout}\n${run.stderr}`);
   return { run, callId };
 }
 

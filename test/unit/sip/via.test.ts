@@ -189,6 +189,8 @@ describe("formatVia", () => {
     assert.throws(() => formatVia({ ...v, host: "h\r\nX: y" }), TypeError);
     assert.throws(() => formatVia({ ...v, transport: "U DP" }), TypeError);
     assert.throws(() => formatVia({ ...v, params: [["a;b", null]] }), TypeError);
+    assert.throws(() => formatVia({ ...v, port: 65536 }), TypeError);
+    assert.throws(() => formatVia({ ...v, port: Number.NaN }), TypeError);
   });
 });
 

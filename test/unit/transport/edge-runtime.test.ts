@@ -8,7 +8,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { installReloadSignal } from "../../../src/transport/edge-runtime.js";
-import { caA, closed, clients, crlOf, servedCn, tlsConnect, until, World, yamlOf } from "./edge-world.js";
+import { makeCrl } from "../pki/chain-fixtures.js";
+import {
+  caA,
+  caB,
+  closed,
+  clients,
+  crlOf,
+  servedCn,
+  tlsConnect,
+  until,
+  World,
+  yamlOf,
+} from "./edge-world.js";
 
 async function world(t: { after: (fn: () => Promise<void>) => void }, overrides = {}): Promise<World> {
   const w = new World();
@@ -75,6 +87,14 @@ const BROKEN: Array<{
       return w.edge.reload();
     },
     expect: [{ key: /^caSets\.clients\.crls\[0\]$/, message: /ca-a\.crl/ }],
+  },
+  {
+    name: "CRL that is not signed by the CA it names",
+    breakIt: (w) => {
+      w.write("pki/ca-a.crl", makeCrl(caA, { signer: caB.privateKey }));
+      return w.edge.reload();
+    },
+    expect: [{ key: /^caSets\.clients\.crls\[0\]$/, message: /not signed by the CA it names/ }],
   },
   {
     name: "bad CN mapping line",
@@ -212,7 +232,7 @@ test("`revalidate` keeps a mapped peer whose mapping only grew, with the new ide
   phone.socket.destroy();
 });
 
-test("`drop` closes every connection, `keep` none, whatever the new trust", async (t) => {
+test("`drop` closes every connection, `keep` none, whatever the new trust", async () => {
   for (const policy of ["drop", "keep"] as const) {
     const w = new World();
     try {

@@ -124,10 +124,14 @@ export class World {
     this.write("edge.yaml", yamlOf(config));
   }
 
-  /** Rewrites the configuration with `changes` (files must have been written already) and reloads. */
+  /** Rewrites the configuration in force with `changes` (files must exist already) and reloads. */
   reconfigure(changes: Partial<WorldConfig>) {
-    this.writeConfig({ ...this.config, ...changes });
-    return this.edge.reload();
+    const next = { ...this.config, ...changes };
+    this.writeConfig(next);
+    const result = this.edge.reload();
+    // What is in force is what later changes build on.
+    if (result.ok) this.config = next;
+    return result;
   }
 
   async stop(): Promise<void> {
@@ -139,7 +143,7 @@ export class World {
   async connect(who?: ClientName, servername: string | undefined = "edge.example"): Promise<Peer> {
     const before = new Set(this.edge.connections().map((c) => c.connection.id));
     const socket = await tlsConnect(this.port, who, servername);
-    const served = socket.getPeerCertificate().subject?.CN ?? "";
+    const served = String(socket.getPeerCertificate().subject?.CN ?? "");
     await until(() => this.edge.connections().some((c) => !before.has(c.connection.id)) || socket.destroyed);
     const found = this.edge.connections().find((c) => !before.has(c.connection.id));
     if (!found) throw new Error(`the edge refused ${who ?? "anonymous"}`);
@@ -181,7 +185,7 @@ export function tlsConnect(port: number, who?: ClientName, servername?: string):
 /** The CN of the certificate a new handshake is served (SNI sent unless `servername` is undefined). */
 export async function servedCn(port: number, servername?: string): Promise<string> {
   const socket = await tlsConnect(port, undefined, servername);
-  const cn = socket.getPeerCertificate().subject?.CN ?? "";
+  const cn = String(socket.getPeerCertificate().subject?.CN ?? "");
   socket.destroy();
   return cn;
 }
