@@ -16,7 +16,7 @@ import { parseOptionTags } from "./option-tags.js";
 import type { ScannedHead } from "./head.js";
 import { parseDeltaSeconds, parseMaxForwards } from "./scalars.js";
 import { parseSipDate } from "./sip-date.js";
-import { splitListBounds, type ItemBounds } from "./split.js";
+import { firstItemEnd, splitListBounds, trimmedBounds, type ItemBounds } from "./split.js";
 import type { StartLine } from "./start-line.js";
 import { parseUri, type Uri } from "./uri.js";
 import { unfold } from "./unfold.js";
@@ -66,6 +66,7 @@ export class SipMessage {
   private toCache: AddressHeader | undefined = undefined;
   private callIdCache: string | undefined = undefined;
   private cseqCache: CSeq | undefined = undefined;
+  private routeCache: readonly NameAddr[] | undefined = undefined;
 
   constructor(raw: Buffer, head: ScannedHead, contentLength: number | undefined) {
     this.raw = raw;
@@ -260,14 +261,13 @@ export class SipMessage {
 
   /** Route values, top first (RFC 3261 §20.34); empty when absent. */
   get route(): readonly NameAddr[] {
-    return this.listItems("route").map((item) => this.parseItem(item, "route", parseRouteValue));
+    if (this.routeCache === undefined) this.routeCache = this.parsedList("route", parseRouteValue);
+    return this.routeCache;
   }
 
   /** Record-Route values, top first (RFC 3261 §20.30); empty when absent. */
   get recordRoute(): readonly NameAddr[] {
-    return this.listItems("record-route").map((item) =>
-      this.parseItem(item, "record-route", parseRouteValue),
-    );
+    return this.parsedList("record-route", parseRouteValue);
   }
 
   /** Require option tags (RFC 3261 §20.32); empty when absent. */
@@ -349,9 +349,18 @@ export class SipMessage {
     return items;
   }
 
+  /** Every list item of every field with this key, parsed; a plain loop (no closure per call). */
+  private parsedList<T>(key: string, parse: (text: string) => ValueResult<T>): T[] {
+    const items = this.listItems(key);
+    const out: T[] = [];
+    for (let k = 0; k < items.length; k++) out.push(this.parseItem(items[k]!, key, parse));
+    return out;
+  }
+
   private firstItem(field: HeaderField): ListItem {
     const value = this.valueOf(field);
-    return this.item(field, value, splitListBounds(value, 1)[0]!);
+    const end = firstItemEnd(value);
+    return this.item(field, value, trimmedBounds(value, 0, end));
   }
 
   private item(field: HeaderField, value: string, b: ItemBounds): ListItem {

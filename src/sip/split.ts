@@ -14,7 +14,8 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-function trimmed(text: string, start: number, end: number): ItemBounds {
+/** text[start,end) without surrounding white space (SP, HTAB, CR, LF). */
+export function trimmedBounds(text: string, start: number, end: number): ItemBounds {
   let s = start;
   let e = end;
   while (s < e && isSpace(text.charCodeAt(s))) s++;
@@ -29,9 +30,24 @@ function trimmed(text: string, start: number, end: number): ItemBounds {
 export function splitListBounds(text: string, max = Infinity): ItemBounds[] {
   const items: ItemBounds[] = [];
   let itemStart = 0;
+  for (;;) {
+    const comma = nextSeparator(text, itemStart);
+    items.push(trimmedBounds(text, itemStart, comma));
+    if (comma === text.length || items.length >= max) return items;
+    itemStart = comma + 1;
+  }
+}
+
+/** End of the first item of `text` (the offset of its separating comma, or text.length). */
+export function firstItemEnd(text: string): number {
+  return nextSeparator(text, 0);
+}
+
+/** Offset of the first separating comma at or after `from` (outside quotes and `<...>`), or text.length. */
+function nextSeparator(text: string, from: number): number {
   let inQuote = false;
   let inAngle = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inQuote) {
       if (c === 0x5c)
@@ -44,13 +60,10 @@ export function splitListBounds(text: string, max = Infinity): ItemBounds[] {
     } else if (c === 0x3c) {
       inAngle = true;
     } else if (c === 0x2c) {
-      items.push(trimmed(text, itemStart, i));
-      if (items.length >= max) return items;
-      itemStart = i + 1;
+      return i;
     }
   }
-  items.push(trimmed(text, itemStart, text.length));
-  return items;
+  return text.length;
 }
 
 /** The comma-separated items of `text`, trimmed (empty items kept). */

@@ -27,6 +27,8 @@ export interface HandshakeRequest {
   readonly timeoutMs?: number;
   /** TLS 1.2 is the floor unless the operator loosens it explicitly. */
   readonly minVersion?: tls.SecureVersion;
+  /** TLS 1.3 only: how long to wait for the server to refuse our client certificate (ms). */
+  readonly tls13ConfirmMs?: number;
   /** Ask for a stapled OCSP response (RFC 6066 §8); it is returned as `ocspResponse` (ocsp-policy.ts). */
   readonly requestOcsp?: boolean;
 }
@@ -48,6 +50,25 @@ export type HandshakeResult =
   | { readonly ok: false; readonly code: Exclude<HandshakeCode, "connected">; readonly detail: string };
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+
+/**
+ * RFC 8446 §4.4.2 / §4.6.1: in TLS 1.3 the client's handshake completes before the server has judged the
+ * client certificate; a server that refuses it answers our Finished with an alert (e.g. 116
+ * certificate_required), and one that accepts it typically sends NewSessionTicket. So under TLS 1.3 success
+ * is reported on the first session ticket, or when this window passes without an alert or a close.
+ */
+export const DEFAULT_TLS13_CONFIRM_MS = 300;
+
+function awaitServerAcceptance(socket: tls.TLSSocket, windowMs: number, accept: () => void): void {
+  const timer = setTimeout(accept, windowMs);
+  socket.once("session", () => {
+    clearTimeout(timer);
+    // 'session' fires from inside OpenSSL's read; a caller writing synchronously there loses the write.
+    setImmediate(accept);
+  });
+  // An alert or a close arrives through the 'error' / 'close' handlers, which settle first.
+  socket.once("close", () => clearTimeout(timer));
+}
 
 export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeResult> {
   return new Promise((resolve) => {
@@ -93,7 +114,7 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
         settle({ ok: false, code: "no-certificate", detail: "the server presented no certificate" });
         return;
       }
-      settle({
+      const connected: HandshakeResult = {
         ok: true,
         code: "connected",
         socket,
@@ -101,8 +122,20 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
         version: socket.getProtocol() ?? "unknown",
         cipher: socket.getCipher()?.name ?? "unknown",
         ...(ocspResponse ? { ocspResponse } : {}),
-      });
+      };
+      if (connected.version !== "TLSv1.3") settle(connected);
+      else
+        awaitServerAcceptance(socket, request.tls13ConfirmMs ?? DEFAULT_TLS13_CONFIRM_MS, () =>
+          settle(connected),
+        );
     });
+    socket.once("close", () =>
+      settle({
+        ok: false,
+        code: "tls-error",
+        detail: `${request.host}:${request.port}: closed during the handshake`,
+      }),
+    );
     socket.once("error", (err: NodeJS.ErrnoException) => {
       const code = tcpConnected ? "tls-error" : "connect-failed";
       settle({

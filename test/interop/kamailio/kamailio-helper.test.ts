@@ -13,7 +13,7 @@ const ca = createCa({ cn: "Helper CA" });
 const server = issueCertificate(ca, { cn: "kamailio", san: { uri: ["sip:peer.example"] } });
 
 test(
-  "a certificate Kamailio cannot load → startKamailio rejects with the log, nothing left",
+  "a certificate Kamailio cannot load → startKamailio rejects with the log",
   { timeout: 30_000 },
   async () => {
     await assert.rejects(
