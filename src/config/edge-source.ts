@@ -4,6 +4,7 @@
  * refuse it (its problems are reported with the configuration file's lines, like every other problem).
  */
 import type { EdgeConfigSource, EdgeSettings, StageProblem } from "../transport/edge-runtime.js";
+import type { PeerOcspOptions } from "../tls/peer-ocsp.js";
 import type { ConfigStore } from "./config-store.js";
 import type { ConfigProblem } from "./config-error.js";
 import { formatKeyPath } from "./load-config.js";
@@ -78,4 +79,9 @@ function located(prepared: PreparedConfig, problem: StageProblem): ConfigProblem
     key: formatKeyPath(problem.at),
     message: problem.message,
   };
+}
+
+/** The `ocsp` section as verifyOutbound's `ocsp` option (tls/outbound.ts), for the outbound side. */
+export function outboundOcspOptions(prepared: PreparedConfig): PeerOcspOptions {
+  return { mode: prepared.config.ocsp.policy, timeoutMs: prepared.config.ocsp.timeout };
 }

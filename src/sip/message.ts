@@ -304,8 +304,15 @@ export class SipMessage {
   }
 
   private optionalSingle(key: string): HeaderField | undefined {
-    for (const f of this.headers) if (f.key === key) return this.single(key, false);
-    return undefined;
+    let found: HeaderField | undefined;
+    for (const f of this.headers) {
+      if (f.key !== key) continue;
+      if (found !== undefined) {
+        throw new SipParseError("duplicate-header", `more than one ${headerDisplayName(key)}`, f.start, key);
+      }
+      found = f;
+    }
+    return found;
   }
 
   private typed<T>(key: string, parse: (text: string) => ValueResult<T>): T {

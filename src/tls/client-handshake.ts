@@ -66,7 +66,7 @@ function awaitServerAcceptance(socket: tls.TLSSocket, windowMs: number, accept: 
     // 'session' fires from inside OpenSSL's read; a caller writing synchronously there loses the write.
     setImmediate(accept);
   });
-  // An alert or a close arrives through the 'error' / 'close' handlers, which settle first.
+  // An alert arrives through the 'error' handler and a close through the 'close' handler, which settle first.
   socket.once("close", () => clearTimeout(timer));
 }
 
@@ -74,6 +74,7 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
   return new Promise((resolve) => {
     let settled = false;
     let tcpConnected = false;
+    let secured = false;
     const settle = (result: HandshakeResult): void => {
       if (settled) return;
       settled = true;
@@ -123,17 +124,23 @@ export function openTlsConnection(request: HandshakeRequest): Promise<HandshakeR
         cipher: socket.getCipher()?.name ?? "unknown",
         ...(ocspResponse ? { ocspResponse } : {}),
       };
+      secured = true;
       if (connected.version !== "TLSv1.3") settle(connected);
       else
         awaitServerAcceptance(socket, request.tls13ConfirmMs ?? DEFAULT_TLS13_CONFIRM_MS, () =>
           settle(connected),
         );
     });
+    // A close before the result counts as a refusal. Under TLS 1.3 a server that refuses our client
+    // certificate may only hang up after our Finished, with no alert we get to read (seen with OpenSSL
+    // servers), so a close during the confirmation window is a refusal too.
     socket.once("close", () =>
       settle({
         ok: false,
         code: "tls-error",
-        detail: `${request.host}:${request.port}: closed during the handshake`,
+        detail: secured
+          ? `${request.host}:${request.port}: closed right after the TLS 1.3 handshake (client certificate refused?)`
+          : `${request.host}:${request.port}: closed during the handshake`,
       }),
     );
     socket.once("error", (err: NodeJS.ErrnoException) => {

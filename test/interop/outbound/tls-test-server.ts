@@ -54,7 +54,9 @@ export async function startTlsTestServer(
       const peer = socket.getPeerCertificate();
       clientCertificates.push(peer && "subject" in peer && peer.subject ? String(peer.subject.CN ?? "") : "");
       socket.on("error", () => socket.destroy());
-      socket.end();
+      // Like a SIP server: the connection stays up until the client closes it. (Hanging up right after
+      // the handshake is how a TLS 1.3 server refuses a client certificate without an alert.)
+      socket.on("end", () => socket.end());
     },
   );
   server.on("connection", (raw) => {
