@@ -31,7 +31,10 @@ module.exports = {
       comment: "sip/ pki/ dane/ auth/ are pure: no sockets, files or DNS",
       severity: "error",
       from: { path: PURE },
-      to: { dependencyTypes: ["core"], path: "^(node:)?(net|tls|dgram|fs|fs/promises|dns|dns/promises|http|https|child_process|cluster|worker_threads)$" },
+      to: {
+        dependencyTypes: ["core"],
+        path: "^(node:)?(net|tls|dgram|fs|fs/promises|dns|dns/promises|http|https|child_process|cluster|worker_threads)$",
+      },
     },
     {
       name: "no-circular",
@@ -45,6 +48,9 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+    },
   },
 };

@@ -224,6 +224,20 @@ async function tryTarget(
     sni: isIpLiteral(sni) ? null : sni,
     tlsa: tlsa ? { status: tlsa.status, records: tlsa.records } : undefined,
   };
+  const tlsaFailure = tlsa && tlsaLookupFailure(tlsa);
+  if (tlsaFailure) {
+    // RFC 7673 §3 with RFC 7672 §2.2's reasoning: when the TLSA answer cannot be had on a secure path,
+    // the server's DANE status is unknown; the target is skipped without a connection (not even SNI leaks).
+    return {
+      attempt: {
+        ...common,
+        chain: [],
+        identities: [],
+        verification: { ok: false, method: "dane-ee", ...tlsaFailure },
+      },
+      tlsaSteps: tlsa.steps,
+    };
+  }
   const handshake = await openTlsConnection({
     host: target.address,
     port: target.port,
@@ -281,6 +295,13 @@ async function tryTarget(
   const keep = attempt.verification.ok && options.keepSocket;
   if (!keep) closeGracefully(handshake.socket);
   return { attempt, socket: keep ? handshake.socket : undefined, tlsaSteps: tlsa?.steps ?? [] };
+}
+
+function tlsaLookupFailure(tlsa: TlsaLookup): { code: string; detail: string } | undefined {
+  if (tlsa.status === "bogus")
+    return { code: "tlsa-bogus", detail: "the TLSA answer failed DNSSEC validation" };
+  if (tlsa.status === "error") return { code: "tlsa-lookup-failed", detail: "the TLSA lookup failed" };
+  return undefined;
 }
 
 /** Targets sharing an SRV host share its TLSA query: show it once. */

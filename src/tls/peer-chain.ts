@@ -1,27 +1,44 @@
 /**
  * The certificate chain a TLS peer presented, in the order it was sent (leaf first).
  *
- * Node exposes the chain as a linked list of legacy objects (`issuerCertificate`) that OpenSSL may
- * have completed from its own store; we rebuild it from the raw DER the peer sent and stop at the first
- * self-reference, so that verification (pki/chain.ts, dane/) sees exactly what was on the wire.
+ * Read with `getPeerX509Certificate()`: Node wraps the certificates OpenSSL already decoded during the
+ * handshake (SSL_get_peer_cert_chain, the chain as received) and links them by `issuerCertificate` in the
+ * order they were sent. The legacy `getPeerCertificate(true)` was avoided for cost and for meaning: it builds a
+ * JavaScript object per certificate, links them by issuance rather than by position, appends issuers found in
+ * our own CA store (certificates the peer never sent), and each certificate then had to be decoded a second
+ * time from its DER (`new X509Certificate(raw)`, the dominant cost of an accept).
+ *
+ * Node 20 hands the chain's certificates over to the first `getPeerX509Certificate()` call (later calls on the
+ * same socket see a shorter chain, or none on the client side), so the result is computed once per socket and
+ * cached; every caller of presentedChain gets the same objects.
  */
-import { X509Certificate } from "node:crypto";
-import type { TLSSocket, DetailedPeerCertificate } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 
 /** Upper bound on presented chain length: a longer chain is cut, and path validation fails on it. */
 export const MAX_PRESENTED_CHAIN = 10;
 
+const chains = new WeakMap<TLSSocket, readonly X509Certificate[]>();
+
 export function presentedChain(socket: TLSSocket): X509Certificate[] {
-  const first = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
+  let chain = chains.get(socket);
+  if (chain === undefined) {
+    chain = readChain(socket);
+    chains.set(socket, chain);
+  }
+  return [...chain];
+}
+
+function readChain(socket: TLSSocket): X509Certificate[] {
   const chain: X509Certificate[] = [];
   const seen = new Set<string>();
-  let node: DetailedPeerCertificate | undefined =
-    "raw" in first ? (first as DetailedPeerCertificate) : undefined;
-  while (node?.raw && chain.length < MAX_PRESENTED_CHAIN) {
-    const key = node.raw.toString("base64");
+  let node: X509Certificate | undefined = socket.getPeerX509Certificate();
+  while (node && chain.length < MAX_PRESENTED_CHAIN) {
+    // A certificate sent twice adds nothing to path building; stop at the first repetition as before.
+    const key = node.fingerprint256;
     if (seen.has(key)) break;
     seen.add(key);
-    chain.push(new X509Certificate(node.raw));
+    chain.push(node);
     node = node.issuerCertificate;
   }
   return chain;

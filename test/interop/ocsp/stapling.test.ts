@@ -28,7 +28,12 @@ async function startServer(
     ],
     clientCertificates: "ignore",
   });
-  const server = tls.createServer(serverTlsOptions(profile), (socket) => socket.end());
+  // Like a SIP server, the connection stays up until the client closes it (a TLS 1.3 server that hangs up
+  // right after the handshake is read as refusing the client).
+  const server = tls.createServer(serverTlsOptions(profile), (socket) => {
+    socket.on("error", () => socket.destroy());
+    socket.on("end", () => socket.end());
+  });
   await setup(server, profile);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
