@@ -5,6 +5,7 @@
  * Options: --ms N (CPU milliseconds per parser and message, default 3000).
  */
 import { createRequire } from "node:module";
+import { cpus, loadavg } from "node:os";
 import { parseMessage } from "../src/sip/index.js";
 
 interface SipPackage {
@@ -164,6 +165,8 @@ function main(): void {
     `node ${process.version}; ${ms} ms CPU time per parser and message, in alternating 100 ms slices;`,
   );
   console.log("one thread; figures are messages per CPU-second");
+  // Other load on the machine slows both parsers; the ratio is the figure that survives it.
+  console.log(`machine: ${cpus().length} CPUs, load average ${loadLine()} at start`);
   console.log("message        bytes   siptrust msg/s   sip pkg msg/s   ratio");
   for (const [name, buf] of cases) {
     readOurs(buf); // fail loudly before measuring if a field does not read
@@ -174,7 +177,14 @@ function main(): void {
         `   ${Math.round(theirs).toLocaleString("en-US").padStart(13)}   ${(ours / theirs).toFixed(2)}x`,
     );
   }
+  console.log(`load average ${loadLine()} at end`);
   if (sink === 42) console.log(""); // keeps the reads observable
+}
+
+function loadLine(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 }
 
 main();

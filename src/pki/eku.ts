@@ -6,6 +6,7 @@
 import type { X509Certificate } from "node:crypto";
 import { DerError, readChildren, readElement } from "./der.js";
 import { OID_EXTENDED_KEY_USAGE, decodeOid, findExtension, readExtensions } from "./extensions.js";
+import { tryParseCert } from "./parsed-cert.js";
 
 export const OID_KP_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 export const OID_KP_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
@@ -32,7 +33,10 @@ export type EkuResult =
 
 /** The EKU OIDs of `cert`, or undefined when it has no EKU extension. Throws DerError if malformed. */
 export function readExtendedKeyUsage(cert: X509Certificate): string[] | undefined {
-  const ext = findExtension(readExtensions(cert.raw), OID_EXTENDED_KEY_USAGE);
+  // The handshake's one decode (parsed-cert.ts) when the certificate parses; otherwise decode here, so that a
+  // malformed certificate is reported exactly as before.
+  const extensions = tryParseCert(cert)?.rawExtensions ?? readExtensions(cert.raw);
+  const ext = findExtension(extensions, OID_EXTENDED_KEY_USAGE);
   if (!ext) return undefined;
   const seq = readElement(ext.value);
   if (seq.tag !== 0x30) throw new DerError("ExtKeyUsageSyntax is not a SEQUENCE");

@@ -5,6 +5,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { isDnsName, isIpLiteral, isLegacyWildcard, normalizeDomain } from "./dns-name.js";
+import { tryParseCert } from "./parsed-cert.js";
 import { classifySanUri } from "./san-uri.js";
 import { readSubjectAltNames } from "./san.js";
 import { readSubjectCommonNames } from "./subject-name.js";
@@ -52,7 +53,10 @@ export function extractSipIdentities(
   cert: X509Certificate,
   options: IdentityOptions = {},
 ): CertificateIdentities {
-  const san = readSubjectAltNames(cert.raw);
+  // The one decode of the handshake (parsed-cert.ts, shared with path validation and EKU) when the certificate
+  // parses; a certificate that does not is read field by field below, with the warnings that explain why.
+  const parsed = tryParseCert(cert);
+  const san = readSubjectAltNames(cert.raw, parsed?.rawExtensions);
   const warnings = [...san.warnings];
   const identities: SipIdentity[] = [];
   const fromUris = identitiesFromSanUris(san.uri, warnings);
@@ -63,7 +67,10 @@ export function extractSipIdentities(
     identities.push(...identitiesFromDnsNames(san.dns, options, warnings));
   }
   // RFC 5922 §7.1 step 2: the CN only "if and only if the subjectAltName does not appear in the certificate".
-  if (!san.present) identities.push(...identitiesFromCommonNames(cert.raw, options, warnings));
+  if (!san.present) {
+    const cns = parsed ? parsed.subjectCommonNames : undefined;
+    identities.push(...identitiesFromCommonNames(cert.raw, cns, options, warnings));
+  }
   if (options.emailAsSip) identities.push(...identitiesFromEmails(san.email, warnings));
   return {
     identities: unique(identities),
@@ -101,12 +108,13 @@ function identitiesFromDnsNames(
 
 function identitiesFromCommonNames(
   certDer: Buffer,
+  parsedNames: readonly string[] | undefined,
   options: IdentityOptions,
   warnings: string[],
 ): SipIdentity[] {
-  let names: string[];
+  let names: readonly string[];
   try {
-    names = readSubjectCommonNames(certDer);
+    names = parsedNames ?? readSubjectCommonNames(certDer);
   } catch (err) {
     warnings.push(`subject unreadable: ${(err as Error).message}`);
     return [];

@@ -61,6 +61,11 @@ export interface ParsedCert {
   readonly nameConstraints?: NameConstraintSet;
   /** Every extension's OID with its critical flag. */
   readonly extensions: ReadonlyArray<{ readonly oid: string; readonly critical: boolean }>;
+  /**
+   * Every extension verbatim (OID, critical, extnValue contents), so that EKU (eku.ts) and identity extraction
+   * (san.ts, identities.ts) read the one decode of the handshake instead of decoding the DER again.
+   */
+  readonly rawExtensions: readonly RawExtension[];
   /** fullName URIs of the cRLDistributionPoints extension (RFC 5280 §4.2.1.13). */
   readonly crlDistributionPointUris: readonly string[];
   /** Values of the subject's emailAddress and commonName attributes. */
@@ -69,6 +74,18 @@ export interface ParsedCert {
 }
 
 const cache = new WeakMap<X509Certificate, ParsedCert>();
+
+/**
+ * The cached parse of `x509`, or undefined when it does not parse; for readers with their own error handling
+ * for malformed input (they fall back to it, so their verdicts and messages stay what they were).
+ */
+export function tryParseCert(x509: X509Certificate): ParsedCert | undefined {
+  try {
+    return parseCert(x509);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Parses (or returns the cached parse of) a certificate. Throws CertificateParseError. */
 export function parseCert(x509: X509Certificate): ParsedCert {
@@ -117,6 +134,7 @@ function buildParsedCert(x509: X509Certificate): ParsedCert {
     subjectAltNames: altNames(findExtension(extensions, OID.subjectAltName)),
     nameConstraints: nameConstraints(findExtension(extensions, OID.nameConstraints)),
     extensions: extensions.map((e) => ({ oid: e.oid, critical: e.critical })),
+    rawExtensions: extensions,
     crlDistributionPointUris: crlDistributionPointUris(findExtension(extensions, OID.crlDistributionPoints)),
     subjectEmails: attributeTexts(subject, OID.emailAddress),
     subjectCommonNames: attributeTexts(subject, OID.commonName),

@@ -4,7 +4,7 @@
  * rather than guessed at: they must never become identities.
  */
 import { DerError, readChildren, readElement } from "./der.js";
-import { OID_SUBJECT_ALT_NAME, findExtension, readExtensions } from "./extensions.js";
+import { OID_SUBJECT_ALT_NAME, findExtension, readExtensions, type RawExtension } from "./extensions.js";
 
 export interface SubjectAltNames {
   /** True when the certificate has a subjectAltName extension at all (even one we could not use). */
@@ -23,12 +23,15 @@ const TAG_DNS = 0x82;
 const TAG_URI = 0x86;
 const TAG_IP = 0x87;
 
-/** Reads the subjectAltName of a DER certificate. Broken encodings yield `present: true`, no names, a warning. */
-export function readSubjectAltNames(certDer: Buffer): SubjectAltNames {
+/**
+ * Reads the subjectAltName of a DER certificate. Broken encodings yield `present: true`, no names, a warning.
+ * `extensions`: the certificate's extensions already decoded (parsed-cert.ts), to skip decoding them again.
+ */
+export function readSubjectAltNames(certDer: Buffer, extensions?: readonly RawExtension[]): SubjectAltNames {
   const out: Mutable = { present: false, uri: [], dns: [], email: [], ip: [], warnings: [] };
   let value: Buffer | undefined;
   try {
-    value = findExtension(readExtensions(certDer), OID_SUBJECT_ALT_NAME)?.value;
+    value = findExtension(extensions ?? readExtensions(certDer), OID_SUBJECT_ALT_NAME)?.value;
   } catch (err) {
     out.present = true; // be strict: an unreadable extension list may hide a SAN, so the CN must not be used
     out.warnings.push(`extensions unreadable: ${(err as Error).message}`);

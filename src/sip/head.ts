@@ -117,13 +117,20 @@ interface KnownName {
 // line costs one array read and one comparison instead of a string allocation and two Map lookups. A
 // collision overwrites the slot, so a peer sending endless distinct names cannot grow it.
 const NAME_SLOTS = 1024;
+const MAX_CACHED_NAME = 64;
 const nameTable: Array<KnownName | undefined> = new Array<KnownName | undefined>(NAME_SLOTS).fill(undefined);
 
 function knownName(text: string, start: number, end: number, hash: number): KnownName {
   const slot = hash & (NAME_SLOTS - 1);
   const hit = nameTable[slot];
   if (hit !== undefined && sameText(hit.name, text, start, end)) return hit;
-  const name = text.slice(start, end);
+  if (end - start > MAX_CACHED_NAME) {
+    const name = text.slice(start, end);
+    return { name, key: headerKey(name) };
+  }
+  // Only short names are kept, as copies: the table then holds at most NAME_SLOTS × MAX_CACHED_NAME
+  // characters (a slice of `text` could keep a whole header section alive).
+  const name = Buffer.from(text.slice(start, end), "latin1").toString("latin1");
   const entry: KnownName = { name, key: headerKey(name) };
   nameTable[slot] = entry;
   return entry;

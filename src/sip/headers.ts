@@ -116,7 +116,8 @@ export function headerKey(name: string): string {
   if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
   const key = BY_NAME.get(lower)?.key ?? lower;
-  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  // Long names are not kept, so the cache holds at most KEY_CACHE_MAX × 64 characters.
+  if (KEY_CACHE.size < KEY_CACHE_MAX && name.length <= 64) KEY_CACHE.set(name, key);
   return key;
 }
 

@@ -411,15 +411,20 @@ function nameAddrResult(text: string, options: NameAddrOptions): ValueResult<Nam
   return r.ok ? r : { ok: false, detail: r.detail, offset: r.offset };
 }
 
+// Option objects shared by every call (these run for most messages).
+const ADDRESS_OPTIONS: NameAddrOptions = Object.freeze({});
+const CONTACT_OPTIONS: NameAddrOptions = Object.freeze({ contact: true });
+const ROUTE_OPTIONS: NameAddrOptions = Object.freeze({ requireNameAddr: true });
+
 function parseAddressValue(text: string): ValueResult<NameAddr> {
-  return nameAddrResult(text, {});
+  return nameAddrResult(text, ADDRESS_OPTIONS);
 }
 
 // RFC 3261 §20.10: "if the URI contains a comma, question mark or semicolon, the URI MUST be enclosed in
 // angle brackets". In addr-spec form a ';' already starts header parameters and a ',' the next value, so a
 // URI with ?headers is the case left to reject (RFC 4475 §3.1.2.13).
 function parseContactValue(text: string): ValueResult<NameAddr> {
-  const r = nameAddrResult(text, { contact: true });
+  const r = nameAddrResult(text, CONTACT_OPTIONS);
   if (r.ok && r.value.form === "addr-spec" && r.value.uriText.includes("?")) {
     return { ok: false, detail: "a URI with headers must be enclosed in <>", offset: text.indexOf("?") };
   }
@@ -428,5 +433,5 @@ function parseContactValue(text: string): ValueResult<NameAddr> {
 
 // RFC 3261 §20.30/§20.34: route-param = name-addr *(SEMI rr-param): the URI is always in <>.
 function parseRouteValue(text: string): ValueResult<NameAddr> {
-  return nameAddrResult(text, { requireNameAddr: true });
+  return nameAddrResult(text, ROUTE_OPTIONS);
 }

@@ -43,5 +43,7 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage {
     );
   }
   const bodyEnd = contentLength === undefined ? buf.length : headEnd + contentLength;
-  return new SipMessage(buf.subarray(0, bodyEnd), head, contentLength);
+  // The usual datagram holds exactly one message: keep the caller's Buffer instead of a new view of it.
+  const raw = bodyEnd === buf.length ? buf : buf.subarray(0, bodyEnd);
+  return new SipMessage(raw, head, contentLength);
 }

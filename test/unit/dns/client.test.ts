@@ -4,7 +4,7 @@ import dnsPacket from "dns-packet";
 import { DnsClient } from "../../../src/dns/client.js";
 import { DnsCache } from "../../../src/dns/cache.js";
 import { parseResolverAddress } from "../../../src/dns/resolver-config.js";
-import { frame, respond, startFakeDns, type Handler, type FakeDns } from "./fake-dns.js";
+import { frame, respond, startFakeDns, zoneHandler, type Handler, type FakeDns } from "./fake-dns.js";
 
 const A = (name: string, ip: string, ttl = 300) => ({ type: "A" as const, name, ttl, data: ip });
 
@@ -333,4 +333,36 @@ test("constructor rejects bad options with typed errors", () => {
   assert.throws(() => new DnsClient({ resolver: "127.0.0.1", timeoutMs: 0 }), { code: "bad-option" });
   assert.throws(() => new DnsClient({ resolver: "127.0.0.1", retries: -1 }), { code: "bad-option" });
   assert.equal(new DnsClient({ resolver: parseResolverAddress("192.0.2.53") }).endpoint.adTrusted, false);
+});
+
+test("RFC 2308 §5: live NXDOMAIN and NODATA answers get the SOA negative TTL and are answered from the cache", async (t) => {
+  const server = await withServer(
+    t,
+    zoneHandler({
+      secure: [".example"],
+      soa: { ttl: 900, minimum: 120 },
+      records: [A("exists.example", "192.0.2.7")],
+    }),
+  );
+  const c = new DnsClient({ resolver: server.address, timeoutMs: 300, retries: 0, cache: new DnsCache() });
+  for (const [name, type, code] of [
+    ["missing.example", "A", "nxdomain"],
+    ["exists.example", "AAAA", "nodata"],
+  ] as const) {
+    const first = await c.query(name, type);
+    assert.deepEqual(
+      [first.code, first.status, first.ttl, first.fromCache],
+      [code, "secure", 120, false],
+      `${name}: min(SOA TTL, MINIMUM)`,
+    );
+    const second = await c.query(name, type);
+    assert.deepEqual([second.code, second.status, second.fromCache], [code, "secure", true], name);
+    assert.ok(second.ttl > 0 && second.ttl <= 120, `${name}: ttl ${second.ttl}`);
+  }
+  assert.deepEqual(
+    server.log.map((q) => `${q.type} ${q.name}`),
+    ["A missing.example", "AAAA exists.example"],
+    "each denial reached the server once",
+  );
+  assert.equal(c.counters.cacheHits, 2);
 });

@@ -420,3 +420,67 @@ test("a SipUri from src/sip/uri.ts is accepted as is (transport from its params,
   assert.deepEqual(hosts(r), ["192.0.2.70:5060/tcp"]);
   assert.deepEqual(hosts(await l.run(sipUri("sips:[2001:db8::7]:5071"))), ["2001:db8::7:5071/tls"]);
 });
+
+test("NAPTR ORDER is compared before PREFERENCE: the lower ORDER's SRV set comes first (RFC 3403 §4.1)", async (t) => {
+  const l = await lab(t, {
+    records: [
+      naptr("secure.example", 20, 1, "SIPS+D2T", "_sips._tcp.late.secure.example"),
+      naptr("secure.example", 10, 90, "SIPS+D2T", "_sips._tcp.early.secure.example"),
+      srv("_sips._tcp.late.secure.example", 1, 1, 5061, "late.secure.example"),
+      srv("_sips._tcp.early.secure.example", 1, 1, 5061, "early.secure.example"),
+      a("late.secure.example", "192.0.2.41"),
+      a("early.secure.example", "192.0.2.40"),
+    ],
+  });
+  const r = await l.run(sips("secure.example"));
+  assert.deepEqual(hosts(r), ["192.0.2.40:5061/tls", "192.0.2.41:5061/tls"]);
+  assert.deepEqual(
+    queries(l).filter((q) => q.startsWith("SRV")),
+    ["SRV _sips._tcp.early.secure.example", "SRV _sips._tcp.late.secure.example"],
+  );
+});
+
+test("sips: never leaves TLS even when UDP and plain TCP are allowed (RFC 3261 §26.2.2, RFC 3263 §4.1)", async (t) => {
+  // Every route to a target offers a plain transport here; a sips: URI must take none of them.
+  const l = await lab(t, {
+    records: [
+      naptr("secure.example", 1, 1, "SIP+D2U", "_sip._udp.secure.example"),
+      naptr("secure.example", 2, 1, "SIP+D2T", "_sip._tcp.secure.example"),
+      naptr("secure.example", 3, 1, "SIPS+D2T", "_sips._tcp.secure.example"),
+      srv("_sip._udp.secure.example", 1, 1, 5060, "udp.secure.example"),
+      srv("_sip._tcp.secure.example", 1, 1, 5060, "tcp.secure.example"),
+      srv("_sips._tcp.secure.example", 1, 1, 5061, "tls.secure.example"),
+      srv("_sip._udp.nonaptr.secure.example", 1, 1, 5060, "udp.secure.example"),
+      srv("_sip._tcp.nonaptr.secure.example", 1, 1, 5060, "tcp.secure.example"),
+      srv("_sips._tcp.nonaptr.secure.example", 1, 1, 5061, "tls.secure.example"),
+      a("udp.secure.example", "192.0.2.90"),
+      a("tcp.secure.example", "192.0.2.91"),
+      a("tls.secure.example", "192.0.2.92"),
+      a("port.secure.example", "192.0.2.93"),
+    ],
+  });
+  const plainFirst: LocateOptions = { transports: ["udp", "tcp", "tls"] };
+  const viaNaptr = await l.run(sips("secure.example"), plainFirst);
+  assert.deepEqual(hosts(viaNaptr), ["192.0.2.92:5061/tls"], "NAPTR: only SIPS+D2T");
+  const viaSrv = await l.run(sips("nonaptr.secure.example"), plainFirst);
+  assert.deepEqual(hosts(viaSrv), ["192.0.2.92:5061/tls"], "no NAPTR: only _sips._tcp");
+  const explicitPort = await l.run(sips("port.secure.example", { port: 5070 }), plainFirst);
+  assert.deepEqual(hosts(explicitPort), ["192.0.2.93:5070/tls"], "explicit port: TLS");
+  const numeric = await l.run(sips("192.0.2.94"), plainFirst);
+  assert.deepEqual(hosts(numeric), ["192.0.2.94:5061/tls"], "numeric host: TLS");
+  const tcpParam = await l.run(sips("secure.example", { transport: "tcp" }), plainFirst);
+  assert.deepEqual(hosts(tcpParam), ["192.0.2.92:5061/tls"], "sips;transport=tcp is TLS over TCP");
+  for (const transport of ["udp", "UDP"]) {
+    const udpParam = await l.run(sips("secure.example", { transport }), plainFirst);
+    assert.deepEqual(
+      [udpParam.ok, udpParam.code, udpParam.targets.length],
+      [false, "transport-not-allowed", 0],
+      `sips;transport=${transport}`,
+    );
+  }
+  assert.equal(
+    queries(l).some((q) => q.startsWith("SRV _sip.")),
+    false,
+    "no plain-transport SRV set is ever asked for a sips: URI",
+  );
+});

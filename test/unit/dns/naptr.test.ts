@@ -80,3 +80,26 @@ test("SRV prefixes and default ports (RFC 3263 §4.1, §4.2)", () => {
   assert.equal(srvPrefix("sip", "udp"), "_sip._udp");
   assert.deepEqual([defaultPort("tls"), defaultPort("tcp"), defaultPort("udp")], [5061, 5060, 5060]);
 });
+
+test("RFC 3403 §4.1: within one transport, a lower ORDER wins even against a better PREFERENCE", () => {
+  // ORDER is compared first; PREFERENCE only breaks ties inside one ORDER.
+  const got = selectSipNaptr(
+    [
+      naptr(20, 1, "SIPS+D2T", "_sips._tcp.later.example.com"),
+      naptr(10, 90, "SIPS+D2T", "_sips._tcp.first.example.com"),
+      naptr(10, 50, "SIPS+D2T", "_sips._tcp.zeroth.example.com"),
+      naptr(30, 0, "SIPS+D2T", "_sips._tcp.last.example.com"),
+    ],
+    "sips",
+    ["tls"],
+  );
+  assert.deepEqual(
+    got.map((n) => [n.order, n.preference, n.replacement]),
+    [
+      [10, 50, "_sips._tcp.zeroth.example.com"],
+      [10, 90, "_sips._tcp.first.example.com"],
+      [20, 1, "_sips._tcp.later.example.com"],
+      [30, 0, "_sips._tcp.last.example.com"],
+    ],
+  );
+});

@@ -103,3 +103,64 @@ test("a TLSA RDATA shorter than three octets is counted as malformed, not decode
   const r = await lookupTlsa(client(server.address), 5061, "short.example");
   assert.deepEqual([r.status, r.malformed, r.records.length], ["secure", 1, 1]);
 });
+
+test("a TLSA RRset reached through a CNAME takes the worst status of the hops (RFC 1034 §5.3.3, RFC 7671 §7)", async (t) => {
+  // The resolver does not chase CNAMEs here, so every hop is its own query with its own AD bit.
+  const server = await startFakeDns(
+    zoneHandler({
+      noChase: true,
+      secure: [".secure.example"],
+      bogus: ["_5061._tcp.broken.secure.example"],
+      records: [
+        // An unsigned alias pointing into a signed zone: the alias could have been forged, so nothing is secure.
+        {
+          type: "CNAME",
+          name: "_5061._tcp.sip.unsigned.example",
+          ttl: 300,
+          data: "_5061._tcp.sip.secure.example",
+        },
+        // A signed alias pointing into an unsigned zone.
+        {
+          type: "CNAME",
+          name: "_5061._tcp.alias.secure.example",
+          ttl: 300,
+          data: "_5061._tcp.sip.unsigned2.example",
+        },
+        // A signed alias into a bogus name.
+        {
+          type: "CNAME",
+          name: "_5061._tcp.tobogus.secure.example",
+          ttl: 300,
+          data: "_5061._tcp.broken.secure.example",
+        },
+        // Signed all the way.
+        {
+          type: "CNAME",
+          name: "_5061._tcp.signed.secure.example",
+          ttl: 300,
+          data: "_5061._tcp.sip.secure.example",
+        },
+        tlsa("_5061._tcp.sip.secure.example", 3, 1, 1, digest),
+        tlsa("_5061._tcp.sip.unsigned2.example", 3, 1, 1, digest),
+        tlsa("_5061._tcp.broken.secure.example", 3, 1, 1, digest),
+      ],
+    }),
+  );
+  t.after(() => server.close());
+  const c = client(server.address);
+  const cases: [host: string, status: string, hops: string[]][] = [
+    ["sip.unsigned.example", "insecure", ["insecure", "secure"]],
+    ["alias.secure.example", "insecure", ["secure", "insecure"]],
+    ["tobogus.secure.example", "bogus", ["secure", "bogus"]],
+    ["signed.secure.example", "secure", ["secure", "secure"]],
+  ];
+  for (const [host, status, hops] of cases) {
+    const r = await lookupTlsa(c, 5061, host);
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      hops,
+      `${host}: one step per hop`,
+    );
+    assert.equal(r.status, status, host);
+  }
+});
