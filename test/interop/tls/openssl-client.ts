@@ -30,7 +30,7 @@ export function killAllSClients(): void {
 }
 
 export function runSClient(options: SClientOptions): Promise<SClientRun> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const child = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${options.port}`, ...options.args], {
     stdio: ["pipe", "pipe", "pipe"],
   });
