@@ -8,6 +8,11 @@ step() { printf '\n=== %s ===\n' "$*"; }
 
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit
+step "build (library with declarations, into a scratch folder)"
+build_dir=$(mktemp -d)
+npx tsc -p tsconfig.build.json --outDir "$build_dir"
+test -f "$build_dir/src/index.d.ts"
+rm -rf "$build_dir"
 step "lint"
 npx eslint .
 npx prettier --check .

@@ -27,5 +27,5 @@ export {
   type ResolverEndpoint,
 } from "./resolver-config.js";
 export { orderSrv } from "./srv-order.js";
-export { decodeTlsaRdata, lookupTlsa, tlsaName, type TlsaLookup, type TlsaRecord } from "./tlsa.js";
+export { decodeTlsaRdata, lookupTlsa, tlsaName, type TlsaLookup } from "./tlsa.js";
 export type { QueryType, WireRecord } from "./wire.js";

@@ -7,13 +7,10 @@ import type { DnssecStatus } from "./answer.js";
 import type { DnsQuerier } from "./client.js";
 import { canonicalName } from "./names.js";
 import { resolveFollowing, type Step } from "./resolve.js";
+import type { TlsaRecord } from "../dane/tlsa.js";
 
-export interface TlsaRecord {
-  readonly usage: number;
-  readonly selector: number;
-  readonly matchingType: number;
-  readonly data: Buffer;
-}
+/** One TLSA RDATA as it came from DNS; the model is dane/'s, which judges it. */
+export type { TlsaRecord };
 
 export interface TlsaLookup {
   readonly name: string;

@@ -1,7 +1,9 @@
 /**
  * The facts path validation needs from one certificate (RFC 5280 §4.1–4.2), read straight from the DER with
  * the bounds-checked reader of der.ts (an order of magnitude faster than a full ASN.1 object model, which
- * matters once per TLS handshake) and cached per node:crypto X509Certificate object.
+ * matters once per TLS handshake) and cached per node:crypto X509Certificate object, and by content (SHA-256
+ * fingerprint, bounded) so that a peer presenting the same certificate again is not decoded again. Path
+ * validation, EKU (eku.ts) and identity extraction (identities.ts) all read this one parse.
  */
 import type { X509Certificate } from "node:crypto";
 import { DerError, readChildren, readElement, type DerElement } from "./der.js";
@@ -93,7 +95,7 @@ export function parseCert(x509: X509Certificate): ParsedCert {
   if (hit) return hit;
   let parsed: ParsedCert;
   try {
-    parsed = buildParsedCert(x509);
+    parsed = parseByContent(x509);
   } catch (err) {
     if (err instanceof DerError)
       throw new CertificateParseError(`certificate cannot be decoded: ${err.message}`);
@@ -103,8 +105,41 @@ export function parseCert(x509: X509Certificate): ParsedCert {
   return parsed;
 }
 
-function buildParsedCert(x509: X509Certificate): ParsedCert {
-  const tbs = readChildren(readElement(x509.raw).value)[0];
+/**
+ * Bounds of the content cache: every TLS handshake brings new X509Certificate objects, but a SIP peer that
+ * reconnects presents the same DER again. A parse is a pure function of the DER, so it is shared between
+ * objects with the same SHA-256 fingerprint (the identity path building already uses). Bounded in entries and
+ * in certificate size, least recently used first out, so hostile peers cannot grow it; they only evict.
+ */
+export const PARSE_CACHE_LIMITS = { entries: 512, maxCertificateBytes: 8192 } as const;
+
+type ParsedContent = Omit<ParsedCert, "x509">;
+
+const byFingerprint = new Map<string, ParsedContent>();
+
+function parseByContent(x509: X509Certificate): ParsedCert {
+  const fingerprint = x509.fingerprint256;
+  const known = byFingerprint.get(fingerprint);
+  if (known) {
+    // Re-inserted: Map iteration order is insertion order, so the first key is the least recently used.
+    byFingerprint.delete(fingerprint);
+    byFingerprint.set(fingerprint, known);
+    return { ...known, x509 };
+  }
+  const raw = x509.raw;
+  const content = buildParsedContent(raw, fingerprint);
+  if (raw.length <= PARSE_CACHE_LIMITS.maxCertificateBytes) {
+    byFingerprint.set(fingerprint, content);
+    if (byFingerprint.size > PARSE_CACHE_LIMITS.entries) {
+      const oldest = byFingerprint.keys().next();
+      if (!oldest.done) byFingerprint.delete(oldest.value);
+    }
+  }
+  return { ...content, x509 };
+}
+
+function buildParsedContent(raw: Buffer, fingerprint: string): ParsedContent {
+  const tbs = readChildren(readElement(raw).value)[0];
   if (tbs?.tag !== 0x30) throw new DerError("certificate has no TBSCertificate");
   const fields = readChildren(tbs.value);
   // TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, spki, ...
@@ -117,10 +152,9 @@ function buildParsedCert(x509: X509Certificate): ParsedCert {
   const issuer = canonicalName(at(2, 0x30).whole);
   const [notBefore, notAfter] = readChildren(at(3, 0x30).value).map(readTime);
   if (!notBefore || !notAfter) throw new DerError("validity lacks notBefore/notAfter");
-  const extensions = readExtensions(x509.raw);
+  const extensions = readExtensions(raw);
   return {
-    x509,
-    fingerprint: x509.fingerprint256,
+    fingerprint,
     subject,
     issuer,
     selfIssued: subject.key === issuer.key,

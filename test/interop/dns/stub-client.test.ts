@@ -146,7 +146,7 @@ describe("stub client + locator against Knot/Unbound", { timeout: 60_000 }, () =
     const t = await lookupTlsa(c, 5071, "edge.provider.test");
     assert.equal(t.status, "secure");
     assert.deepEqual(
-      t.records.map((x) => [x.usage, x.selector, x.matchingType, x.data.toString("hex")]),
+      t.records.map((x) => [x.usage, x.selector, x.matchingType, Buffer.from(x.data).toString("hex")]),
       [[3, 1, 1, EE_EDGE]],
     );
   });
