@@ -18,7 +18,7 @@
  * - Policy processing (§6.1.3 (d)–(f)) is not implemented: critical policyConstraints, policyMappings and
  *   inhibitAnyPolicy are therefore unhandled critical extensions and fail the path.
  */
-import type { X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import { checkRevocation, type Crl } from "./crl.js";
 import { checkSipEku } from "./eku.js";
 import { checkNameConstraints } from "./name-constraints.js";
@@ -187,13 +187,7 @@ function checkCertificate(path: CandidatePath, depth: number, input: ChainInput,
 // §6.1.3 (a)(1): the signature verifies with the working public key (the issuer's, or the bare anchor key).
 function checkSignature(path: CandidatePath, depth: number): Step {
   const cert = path.certs[depth] as ParsedCert;
-  let good = false;
-  try {
-    good = cert.x509.verify(issuerKey(path, depth));
-  } catch {
-    good = false;
-  }
-  if (good) return undefined;
+  if (verifiedBy(cert, path.certs[depth + 1], () => issuerKey(path, depth))) return undefined;
   return fail(
     "bad-signature",
     `signature of ${cert.subject.text} does not verify with its issuer's key`,
@@ -201,7 +195,38 @@ function checkSignature(path: CandidatePath, depth: number): Step {
   );
 }
 
-function issuerKey(path: CandidatePath, depth: number) {
+/**
+ * Signatures already found good, as "certificate fingerprint issuer fingerprint" (SHA-256 over each whole DER,
+ * signature included). Whether given bytes verify under a given key never changes, so a peer that reconnects
+ * with the same certificate is not verified again; only successes are kept (a bad signature costs the sender
+ * the full check every time), bounded, least recently used first out. Bare anchor keys are not cached.
+ */
+export const SIGNATURE_CACHE_LIMIT = 512;
+const goodSignatures = new Set<string>();
+
+function verifiedBy(cert: ParsedCert, issuer: ParsedCert | undefined, key: () => KeyObject): boolean {
+  const id = issuer ? `${cert.fingerprint} ${issuer.fingerprint}` : undefined;
+  if (id !== undefined && goodSignatures.delete(id)) {
+    goodSignatures.add(id);
+    return true;
+  }
+  let good = false;
+  try {
+    good = cert.x509.verify(key());
+  } catch {
+    good = false;
+  }
+  if (good && id !== undefined) {
+    goodSignatures.add(id);
+    if (goodSignatures.size > SIGNATURE_CACHE_LIMIT) {
+      const oldest = goodSignatures.values().next();
+      if (!oldest.done) goodSignatures.delete(oldest.value);
+    }
+  }
+  return good;
+}
+
+function issuerKey(path: CandidatePath, depth: number): KeyObject {
   const issuer = path.certs[depth + 1];
   if (issuer) return issuer.x509.publicKey;
   if ("publicKey" in path.anchor) return path.anchor.publicKey;

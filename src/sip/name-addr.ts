@@ -133,17 +133,36 @@ function scanDisplayTokens(
   start: number,
   end: number,
 ): { name: string; lt: number } | undefined {
+  // The name is built only when a "<" follows: an addr-spec (the common To/From/Contact form without
+  // display name) costs no string. One token is a slice; several are joined by one SP.
+  let i = start;
+  let tokens = 0;
+  let lastEnd = start;
+  while (i < end) {
+    const e = scanToken(text, i, end);
+    if (e === i) break;
+    tokens++;
+    lastEnd = e;
+    i = skipSws(text, e, end);
+    if (i < end && text.charCodeAt(i) === 0x3c) {
+      return { name: tokens === 1 ? text.slice(start, lastEnd) : joinTokens(text, start, lastEnd), lt: i };
+    }
+    if (i === e) return undefined;
+  }
+  return undefined;
+}
+
+/** The tokens of text[start,end) (separated by white space or folds) joined by one SP. */
+function joinTokens(text: string, start: number, end: number): string {
   const words: string[] = [];
   let i = start;
   while (i < end) {
     const e = scanToken(text, i, end);
-    if (e === i) break;
+    if (e === i) break; // cannot happen after scanDisplayTokens' pass; keeps the loop finite regardless
     words.push(text.slice(i, e));
     i = skipSws(text, e, end);
-    if (i < end && text.charCodeAt(i) === 0x3c) return { name: words.join(" "), lt: i };
-    if (i === e) return undefined;
   }
-  return undefined;
+  return words.join(" ");
 }
 
 /** LAQUOT addr-spec RAQUOT; no white space inside the brackets (RFC 4475 §3.1.2.14). */

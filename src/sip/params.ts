@@ -6,7 +6,8 @@
  * white space everywhere LWS is allowed. A bare LF before SP/HTAB is treated the same way because some
  * framers normalise line ends. Scanners return indexes; nothing here allocates per character.
  */
-import { hexValue, isAlnum, ScanError } from "./escape.js";
+import { TOKEN } from "./chars.js";
+import { hexValue, ScanError } from "./escape.js";
 import { lowerAscii, parseHost } from "./uri.js";
 
 /** A header parameter: name lower-cased; value as written (a quoted-string keeps its quotes), null if absent. */
@@ -17,22 +18,8 @@ export type LexError = ScanError;
 
 /** RFC 3261 §25.1 token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 export function isTokenChar(c: number): boolean {
-  if (isAlnum(c)) return true;
-  switch (c) {
-    case 0x2d: // -
-    case 0x2e: // .
-    case 0x21: // !
-    case 0x25: // %
-    case 0x2a: // *
-    case 0x5f: // _
-    case 0x2b: // +
-    case 0x60: // `
-    case 0x27: // '
-    case 0x7e: // ~
-      return true;
-    default:
-      return false;
-  }
+  // One table read (chars.ts): this runs for every character of every parameter name and value.
+  return TOKEN[c] === 1;
 }
 
 export function isToken(text: string): boolean {

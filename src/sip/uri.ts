@@ -24,6 +24,7 @@ import {
   isAlpha,
   isDigit,
   recheckEscaped,
+  type DecodedComponent,
   type EscapeError,
 } from "./escape.js";
 
@@ -104,7 +105,7 @@ export function parseUri(text: string): UriParseResult {
   if (text.length > MAX_URI_LENGTH) return fail(MAX_URI_LENGTH, `URI longer than ${MAX_URI_LENGTH}`);
   const colon = scanScheme(text);
   if (colon < 0) return fail(-colon - 1, "missing or malformed scheme");
-  const scheme = lowerAscii(text.slice(0, colon));
+  const scheme = sipScheme(text, colon) ?? lowerAscii(text.slice(0, colon));
   let r: Uri | EscapeError;
   if (scheme === "sip" || scheme === "sips") r = parseSipAfterScheme(text, colon + 1, scheme);
   else if (scheme === "tel") r = parseTelUri(text, colon + 1);
@@ -114,6 +115,19 @@ export function parseUri(text: string): UriParseResult {
 }
 
 /** s.toLowerCase(), without the copy when s is plain lower-case ASCII already (the common case). */
+/**
+ * "sip" or "sips" when text[0,colon) spells one of them in any case (RFC 3261 §19.1.1: schemes are
+ * case-insensitive): the usual schemes are recognised in place, without a new string per URI.
+ */
+function sipScheme(text: string, colon: number): "sip" | "sips" | undefined {
+  if (colon !== 3 && colon !== 4) return undefined;
+  // scanScheme admitted only ALPHA / DIGIT / "+" / "-" / "."; of these only "S"/"s" give 0x73 with 0x20 set.
+  const s = (text.charCodeAt(0) | 0x20) === 0x73;
+  if (!s || (text.charCodeAt(1) | 0x20) !== 0x69 || (text.charCodeAt(2) | 0x20) !== 0x70) return undefined;
+  if (colon === 3) return "sip";
+  return (text.charCodeAt(3) | 0x20) === 0x73 ? "sips" : undefined;
+}
+
 export function lowerAscii(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -150,7 +164,7 @@ function parseSipAfterScheme(text: string, start: number, scheme: "sip" | "sips"
   // RFC 3261 §25.1: "@" is in none of the character sets of password, hostport, uri-parameters or
   // headers, so the first "@" (if any) is the end of userinfo; user itself may hold ";" "?" "/" etc.
   const at = text.indexOf("@", start);
-  let userinfo: Userinfo = {};
+  let userinfo: Userinfo = NO_USERINFO;
   let i = start;
   if (at >= 0) {
     const u = parseUserinfo(text, start, at);
@@ -185,6 +199,9 @@ interface Userinfo {
   user?: { value: string; canonical: string };
   password?: { value: string; canonical: string };
 }
+
+/** Shared result for a URI without userinfo (never mutated). */
+const NO_USERINFO: Userinfo = Object.freeze({});
 
 /** RFC 3261 §25.1 userinfo = ( user / telephone-subscriber ) [ ":" password ] "@" */
 function parseUserinfo(text: string, start: number, at: number): Userinfo | EscapeError {
@@ -530,14 +547,14 @@ function parseUriParams(
   const params: UriParam[] = [];
   const escaped: Array<string | null> = [];
   let anyEscape = false;
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined;
   let i = start;
   while (i < end && text.charCodeAt(i) === 0x3b) {
     const nameStart = i + 1;
     let j = nameStart;
     while (j < end && isParamChar(text.charCodeAt(j))) j++;
     if (j === nameStart) return new ScanError(nameStart, "empty uri-parameter name");
-    const name = decodeComponent(text, nameStart, j, UNRESERVED | PARAM_UNRESERVED);
+    const name = paramComponent(text, nameStart, j);
     if (name instanceof ScanError) return name;
     let value: string | null = null;
     let canonical: string | null = null;
@@ -546,20 +563,46 @@ function parseUriParams(
       j = vStart;
       while (j < end && isParamChar(text.charCodeAt(j))) j++;
       if (j === vStart) return new ScanError(vStart, "empty uri-parameter value after '='");
-      const v = decodeComponent(text, vStart, j, UNRESERVED | PARAM_UNRESERVED);
+      const v = paramComponent(text, vStart, j);
       if (v instanceof ScanError) return v;
       value = v.value;
       canonical = v.canonical;
       anyEscape ||= canonical !== value;
     }
-    const p = checkUriParam(lowerAscii(name.value), value, nameStart, seen);
-    if (p instanceof ScanError) return p;
-    params.push(p.param);
+    const lower = lowerAscii(name.value);
+    // A scan of the short list while it is short; a Set once it is long (an 8 KiB URI can carry
+    // thousands of parameters, and a scan per parameter would then be quadratic).
+    if (seen === undefined && params.length >= LINEAR_PARAM_CHECK) seen = new Set(params.map((p) => p[0]));
+    const repeated = seen === undefined ? hasParamNamed(params, lower) : seen.has(lower);
+    const err = checkUriParam(lower, value, nameStart, repeated);
+    if (err !== undefined) return err;
+    seen?.add(lower);
+    params.push([lower, value]);
     escaped.push(canonical);
     i = j;
   }
   if (anyEscape) attachEscaped(params, escaped);
   return { params, end: i };
+}
+
+/** Parameter lists up to this length are checked for repeats by a scan, longer ones with a Set. */
+const LINEAR_PARAM_CHECK = 16;
+
+/**
+ * A uri-parameter name or value whose characters isParamChar has already checked: only one holding a "%"
+ * needs decodeComponent (escape check and decoding); the common escape-free one is just the slice.
+ */
+function paramComponent(text: string, start: number, end: number): DecodedComponent | EscapeError {
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === 0x25) return decodeComponent(text, start, end, UNRESERVED | PARAM_UNRESERVED);
+  }
+  const raw = text.slice(start, end);
+  return { value: raw, canonical: raw };
+}
+
+function hasParamNamed(params: readonly UriParam[], name: string): boolean {
+  for (let k = 0; k < params.length; k++) if (params[k]![0] === name) return true;
+  return false;
 }
 
 /** paramchar = param-unreserved / unreserved / escaped; the escape itself is checked by decodeComponent. */
@@ -576,11 +619,9 @@ function checkUriParam(
   name: string,
   value: string | null,
   offset: number,
-  seen: Set<string>,
-): { param: UriParam } | EscapeError {
-  // A Set, not a scan of the list: an 8 KiB URI can carry thousands of parameters.
-  if (seen.has(name)) return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} repeated`);
-  seen.add(name);
+  repeated: boolean,
+): EscapeError | undefined {
+  if (repeated) return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} repeated`);
   const needValue = name === "transport" || name === "user" || name === "method" || name === "ttl";
   if ((needValue || name === "maddr") && value === null) {
     return new ScanError(offset, `uri-parameter ${quoteForDetail(name)} needs a value`);
@@ -593,7 +634,7 @@ function checkUriParam(
     const h = parseHost(value!);
     if (!h.ok) return new ScanError(offset, `maddr: ${h.detail}`);
   }
-  return { param: [name, value] };
+  return undefined;
 }
 
 /** RFC 3261 §25.1 ttl = 1*3DIGIT ; 0 to 255 */

@@ -57,6 +57,9 @@ const TYPED_PARAMS: readonly string[] = ["branch", "received", "rport", "maddr",
 /** RFC 3261 §25.1 via-received = "received" EQUAL (IPv4address / IPv6address): IPv6 without brackets. */
 const BARE_IPV6_PARAMS: ReadonlySet<string> = new Set(["received"]);
 
+/** parseHost options for via-received (shared: this runs for most Via values). */
+const RECEIVED_HOST = Object.freeze({ allowBareIpv6: true });
+
 /** One via-parm (the caller has split the header value at commas). */
 export function parseVia(text: string): ViaResult {
   const end = text.length;
@@ -210,7 +213,7 @@ function readTypedParam(out: MutableVia, name: string, value: string | null): st
       out.branch = value;
       return undefined;
     case "received": {
-      const h = value === null ? undefined : parseHost(value, { allowBareIpv6: true });
+      const h = value === null ? undefined : parseHost(value, RECEIVED_HOST);
       if (h === undefined || !h.ok || h.kind === "hostname") return "received must be an IP address";
       out.received = h.host;
       return undefined;

@@ -1,0 +1,153 @@
+/**
+ * The inside of the edge: plain UDP and TCP sockets towards the inner SIP server (Asterisk, FreeSWITCH,
+ * Kamailio …), which sits on a trusted network. Messages are parsed with the same limits as outside;
+ * a malformed one is counted and logged, never silently dropped and never fatal. (TLS towards the inner
+ * server uses openTlsConnection from the tls layer.)
+ *
+ * RFC 3261 §18.3: a UDP datagram holds one message (bytes after Content-Length are ignored); a TCP stream is
+ * framed by Content-Length, and a framing error closes the connection.
+ */
+import * as dgram from "node:dgram";
+import * as net from "node:net";
+import { Framer, SipParseError, parseMessage, type SipLimits, type SipMessage } from "../sip/index.js";
+import { Counters } from "./counters.js";
+import type { TransportLogger } from "./tls-listener.js";
+
+export interface InnerPeer {
+  readonly transport: "udp" | "tcp";
+  readonly address: string;
+  readonly port: number;
+  /** Sends a message back to this peer (same socket). */
+  send(data: Buffer | string): void;
+}
+
+export interface InnerTransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly onMessage: (peer: InnerPeer, message: SipMessage) => void;
+  readonly limits?: Partial<SipLimits>;
+  readonly counters?: Counters;
+  readonly logger?: TransportLogger;
+}
+
+const silent: TransportLogger = { info: () => undefined, warn: () => undefined };
+
+/** A UDP socket for the inner side: one SIP message per datagram. */
+export class InnerUdpTransport {
+  readonly counters: Counters;
+  private readonly socket: dgram.Socket;
+
+  constructor(private readonly options: InnerTransportOptions) {
+    this.counters = options.counters ?? new Counters();
+    this.socket = dgram.createSocket(net.isIPv6(options.host) ? "udp6" : "udp4");
+    this.socket.on("message", (datagram, remote) => this.receive(datagram, remote));
+    this.socket.on("error", (err) =>
+      (options.logger ?? silent).warn({ err: err.message }, "inner UDP socket error"),
+    );
+  }
+
+  bind(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.socket.once("error", reject);
+      this.socket.bind(this.options.port, this.options.host, () => {
+        this.socket.off("error", reject);
+        resolve(this.socket.address());
+      });
+    });
+  }
+
+  /** Sends to any inner address (requests towards the inner server, responses to it). */
+  sendTo(data: Buffer | string, port: number, address: string): void {
+    this.socket.send(typeof data === "string" ? Buffer.from(data, "utf8") : data, port, address);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private receive(datagram: Buffer, remote: dgram.RemoteInfo): void {
+    // RFC 5626 §3.5.1 keep-alives over UDP are STUN, not SIP; a bare CRLF datagram is a legacy ping.
+    if (datagram.length <= 4 && /^[\r\n]*$/.test(datagram.toString("latin1"))) {
+      this.counters.increment("inner.udp.keepalive");
+      return;
+    }
+    let message: SipMessage;
+    try {
+      message = parseMessage(datagram, { limits: this.options.limits });
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      this.counters.increment(`inner.udp.malformed.${err.code}`);
+      (this.options.logger ?? silent).warn(
+        { code: err.code, remote: remote.address, offset: err.offset },
+        err.message,
+      );
+      return;
+    }
+    this.counters.increment("inner.udp.messages");
+    const peer: InnerPeer = {
+      transport: "udp",
+      address: remote.address,
+      port: remote.port,
+      send: (data) => this.sendTo(data, remote.port, remote.address),
+    };
+    this.options.onMessage(peer, message);
+  }
+}
+
+/** A TCP listener for the inner side: Content-Length framing, keep-alive pongs, framing errors close. */
+export class InnerTcpTransport {
+  readonly counters: Counters;
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly options: InnerTransportOptions) {
+    this.counters = options.counters ?? new Counters();
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off("error", reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    socket.on("error", () => this.counters.increment("inner.tcp.socket-error"));
+    const framer = new Framer({ limits: this.options.limits });
+    const peer: InnerPeer = {
+      transport: "tcp",
+      address: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+      send: (data) => void socket.write(data),
+    };
+    socket.on("data", (chunk: Buffer) => {
+      for (const event of framer.push(chunk)) {
+        if (event.type === "message") {
+          this.counters.increment("inner.tcp.messages");
+          this.options.onMessage(peer, event.message);
+        } else if (event.type === "keepalive") {
+          if (event.kind === "ping") socket.write("\r\n");
+        } else {
+          this.counters.increment(`inner.tcp.framing.${event.error.code}`);
+          (this.options.logger ?? silent).warn(
+            { code: event.error.code, remote: peer.address },
+            event.error.message,
+          );
+          socket.destroy();
+          return;
+        }
+      }
+    });
+  }
+}
