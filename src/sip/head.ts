@@ -57,22 +57,11 @@ function scanFields(text: string, pos: number, stop: number, limits: SipLimits):
 }
 
 function scanField(text: string, lineStart: number, maxLine: number): HeaderField {
-  let i = lineStart;
-  // The name's hash is computed in the same pass that checks its characters (see knownName).
-  let hash = 0;
-  for (let c = text.charCodeAt(i); TOKEN[c] === 1; c = text.charCodeAt(++i))
-    hash = (Math.imul(hash, 31) + c) | 0;
-  if (i === lineStart) {
-    const c = text.charCodeAt(i);
-    const why =
-      c === SP || c === HT ? "continuation line without a header" : "header line must start with a name";
-    throw new SipParseError("bad-header", why, i);
-  }
-  const nameEnd = i;
-  while (text.charCodeAt(i) === SP || text.charCodeAt(i) === HT) i++;
-  if (text.charCodeAt(i) !== COLON)
-    throw new SipParseError("bad-header", "expected ':' after header name", i);
-  i++;
+  const colon = text.indexOf(":", lineStart);
+  let known = cachedName(text, lineStart, colon);
+  if (known === undefined) known = scanName(text, lineStart);
+  // A cached name is a token and only SP/HTAB separate it from the colon (see cachedName).
+  let i = colon + 1;
   let physStart = lineStart;
   let valueStart = -1;
   let valueEnd = -1;
@@ -103,8 +92,27 @@ function scanField(text: string, lineStart: number, maxLine: number): HeaderFiel
     physStart = i;
   }
   if (valueStart < 0) valueStart = valueEnd = i - 2;
-  const known = knownName(text, lineStart, nameEnd, hash);
   return { name: known.name, key: known.key, start: lineStart, end: i, valueStart, valueEnd, folded };
+}
+
+/**
+ * The header name at `lineStart` checked character by character (RFC 3261 §7.3.1: field-name = token,
+ * then optional white space and ":"); remembers it in the name table. Throws "bad-header".
+ */
+function scanName(text: string, lineStart: number): KnownName {
+  let i = lineStart;
+  while (TOKEN[text.charCodeAt(i)] === 1) i++;
+  if (i === lineStart) {
+    const c = text.charCodeAt(i);
+    const why =
+      c === SP || c === HT ? "continuation line without a header" : "header line must start with a name";
+    throw new SipParseError("bad-header", why, i);
+  }
+  const nameEnd = i;
+  while (text.charCodeAt(i) === SP || text.charCodeAt(i) === HT) i++;
+  if (text.charCodeAt(i) !== COLON)
+    throw new SipParseError("bad-header", "expected ':' after header name", i);
+  return rememberName(text, lineStart, nameEnd);
 }
 
 /** A header name exactly as received and its key (see HeaderField). */
@@ -113,34 +121,52 @@ interface KnownName {
   readonly key: string;
 }
 
-// Names as received, with their keys, in a fixed-size table indexed by a hash of the name's bytes: a header
-// line costs one array read and one comparison instead of a string allocation and two Map lookups. A
-// collision overwrites the slot, so a peer sending endless distinct names cannot grow it.
+// Names as received, with their keys, in a fixed-size table: a header line whose name was seen before
+// costs a search for ":", one array read and one comparison, instead of a check of each character, a
+// string allocation and two Map lookups. A peer sending endless distinct names cannot grow it.
 const NAME_SLOTS = 1024;
 const MAX_CACHED_NAME = 64;
 const nameTable: Array<KnownName | undefined> = new Array<KnownName | undefined>(NAME_SLOTS).fill(undefined);
 
-function knownName(text: string, start: number, end: number, hash: number): KnownName {
-  const slot = hash & (NAME_SLOTS - 1);
-  const hit = nameTable[slot];
-  if (hit !== undefined && sameText(hit.name, text, start, end)) return hit;
+/**
+ * The table entry for the name before `colon`, if that text (white space before the colon trimmed) is a
+ * name already seen: equal to a checked token, so it needs no character-by-character check. The slot comes
+ * from the length and three characters, found without a loop; undefined sends the caller to scanName.
+ */
+function cachedName(text: string, lineStart: number, colon: number): KnownName | undefined {
+  if (colon < 0) return undefined;
+  let end = colon;
+  while (end > lineStart && (text.charCodeAt(end - 1) === SP || text.charCodeAt(end - 1) === HT)) end--;
+  if (end - lineStart > MAX_CACHED_NAME || end === lineStart) return undefined;
+  const hit = nameTable[nameSlot(text, lineStart, end)];
+  return hit !== undefined && text.slice(lineStart, end) === hit.name ? hit : undefined;
+}
+
+function nameSlot(text: string, start: number, end: number): number {
+  const len = end - start;
+  const h =
+    len * 961 +
+    text.charCodeAt(start) * 31 +
+    text.charCodeAt(start + (len >> 1)) +
+    text.charCodeAt(end - 1) * 7;
+  return h & (NAME_SLOTS - 1);
+}
+
+/** Looks up or adds the (checked) name text[start,end). */
+function rememberName(text: string, start: number, end: number): KnownName {
   if (end - start > MAX_CACHED_NAME) {
     const name = text.slice(start, end);
     return { name, key: headerKey(name) };
   }
-  // Only short names are kept, as copies: the table then holds at most NAME_SLOTS × MAX_CACHED_NAME
-  // characters (a slice of `text` could keep a whole header section alive).
+  const slot = nameSlot(text, start, end);
+  const hit = nameTable[slot];
+  if (hit !== undefined && text.slice(start, end) === hit.name) return hit;
+  // Kept as a copy: a slice of `text` could keep a whole header section alive. A collision overwrites
+  // the slot, so the table holds at most NAME_SLOTS × MAX_CACHED_NAME characters.
   const name = Buffer.from(text.slice(start, end), "latin1").toString("latin1");
   const entry: KnownName = { name, key: headerKey(name) };
   nameTable[slot] = entry;
   return entry;
-}
-
-/** name === text.slice(start, end), without the slice (a plain loop: startsWith is much slower here). */
-function sameText(name: string, text: string, start: number, end: number): boolean {
-  if (name.length !== end - start) return false;
-  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
-  return true;
 }
 
 /**

@@ -45,6 +45,9 @@ export function firstItemEnd(text: string): number {
 
 /** Offset of the first separating comma at or after `from` (outside quotes and `<...>`), or text.length. */
 function nextSeparator(text: string, from: number): number {
+  // Most values hold no comma at all: one native search settles that without a per-character scan. (It
+  // stops at the next comma, so over a whole list these searches stay linear.)
+  if (text.indexOf(",", from) < 0) return text.length;
   let inQuote = false;
   let inAngle = false;
   for (let i = from; i < text.length; i++) {
