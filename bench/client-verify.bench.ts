@@ -5,7 +5,9 @@
  * peer sent (as peer-chain.ts does per connection); the anchors are long-lived, as they are in a config.
  *
  * Scenarios: "leaf→CA" (the client sends its leaf, the anchor is its issuer: the bench:tls case) and
- * "leaf+int→root" (the client sends leaf and intermediate). Each prints CPU µs per verification
+ * "leaf+int→root" (the client sends leaf and intermediate), both a peer that reconnects with the same
+ * certificate, and "leaf→CA, N peers": more distinct leaves than the parse and signature caches hold, so
+ * every verification is cold. Each prints CPU µs per verification
  * (process.cpuUsage, user + system; median of several samples, after a warm-up) and, separately, what decoding
  * the presented certificates into fresh X509Certificate objects cost (peer-chain.ts no longer does that: it
  * wraps the certificates OpenSSL decoded in the handshake).
@@ -17,8 +19,8 @@ import { verifyClientChain, type ClientVerificationPolicy } from "../src/tls/cli
 
 interface Scenario {
   readonly name: string;
-  /** DER of the certificates as sent, leaf first. */
-  readonly presented: readonly Buffer[];
+  /** Chains to cycle through: DER of the certificates as sent, leaf first. */
+  readonly presented: ReadonlyArray<readonly Buffer[]>;
   readonly policy: ClientVerificationPolicy;
 }
 
@@ -39,16 +41,27 @@ function scenarios(): Scenario[] {
     san: { uri: ["sip:peer2.example"], dns: ["peer2.example"] },
     eku: ["clientAuth"],
   });
+  // More distinct peers than pki/parsed-cert.ts and pki/chain.ts cache: every verification is a cold one.
+  const strangers = Array.from({ length: COLD_PEERS }, (_, i) => [
+    issueCertificate(root, { cn: `peer${i}`, san: { uri: [`sip:peer${i}.example`] }, eku: ["clientAuth"] })
+      .certificate.raw,
+  ]);
   const anchors = [{ cert: new X509Certificate(root.certificatePem) }];
   const policy: ClientVerificationPolicy = { mode: "required", anchors };
   return [
-    { name: "leaf→CA", presented: [leaf.certificate.raw], policy },
-    { name: "leaf+int→root", presented: [leaf2.certificate.raw, intermediate.certificate.raw], policy },
+    { name: "leaf→CA", presented: [[leaf.certificate.raw]], policy },
+    { name: "leaf+int→root", presented: [[leaf2.certificate.raw, intermediate.certificate.raw]], policy },
+    { name: `leaf→CA, ${COLD_PEERS} peers`, presented: strangers, policy },
   ];
 }
 
+const COLD_PEERS = 1500;
+let turn = 0;
+
 function fresh(s: Scenario, count: number): X509Certificate[][] {
-  return Array.from({ length: count }, () => s.presented.map((der) => new X509Certificate(der)));
+  return Array.from({ length: count }, () =>
+    (s.presented[turn++ % s.presented.length] ?? []).map((der) => new X509Certificate(der)),
+  );
 }
 
 function verify(s: Scenario, chain: readonly X509Certificate[]): void {
@@ -112,7 +125,7 @@ console.log(
 for (const s of scenarios()) {
   const r = measure(s, samples, sampleMs);
   console.log(
-    `  ${s.name.padEnd(14)} verify ${r.verifyUs.toFixed(1).padStart(6)} µs/op ` +
+    `  ${s.name.padEnd(22)} verify ${r.verifyUs.toFixed(1).padStart(6)} µs/op ` +
       `(${(1e6 / r.verifyUs).toFixed(0)} ops/CPU-s)   x509 decode of the presented certs ${r.decodeUs.toFixed(1)} µs`,
   );
 }

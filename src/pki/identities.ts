@@ -5,7 +5,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { isDnsName, isIpLiteral, isLegacyWildcard, normalizeDomain } from "./dns-name.js";
-import { tryParseCert } from "./parsed-cert.js";
+import { tryParseCert, type ParsedCert } from "./parsed-cert.js";
 import { classifySanUri } from "./san-uri.js";
 import { readSubjectAltNames } from "./san.js";
 import { readSubjectCommonNames } from "./subject-name.js";
@@ -48,14 +48,48 @@ export type DomainMatchResult =
       detail: string;
     };
 
+/**
+ * Results by certificate content and options ("fingerprint|emailAsSip|legacyWildcards"): what §7.1 reads from
+ * a certificate depends on nothing else, and a SIP peer reconnects with the same certificate. Bounded, least
+ * recently used first out; callers get copies, so nothing they do changes a cached result.
+ */
+export const IDENTITY_CACHE_LIMIT = 512;
+const byContent = new Map<string, CertificateIdentities>();
+
 /** RFC 5922 §7.1: the SIP identities of `cert`, plus its raw SAN lists and any warnings. */
 export function extractSipIdentities(
   cert: X509Certificate,
   options: IdentityOptions = {},
 ): CertificateIdentities {
   // The one decode of the handshake (parsed-cert.ts, shared with path validation and EKU) when the certificate
-  // parses; a certificate that does not is read field by field below, with the warnings that explain why.
+  // parses; a certificate that does not is read field by field, with the warnings that explain why.
   const parsed = tryParseCert(cert);
+  if (!parsed) return extract(cert, undefined, options);
+  const key = `${parsed.fingerprint}|${options.emailAsSip === true}|${options.legacyWildcards === true}`;
+  let result = byContent.get(key);
+  if (result) byContent.delete(key);
+  else result = extract(cert, parsed, options);
+  byContent.set(key, result);
+  if (byContent.size > IDENTITY_CACHE_LIMIT) {
+    const oldest = byContent.keys().next();
+    if (!oldest.done) byContent.delete(oldest.value);
+  }
+  return copyOf(result);
+}
+
+function copyOf(r: CertificateIdentities): CertificateIdentities {
+  return {
+    identities: r.identities.map((id) => ({ ...id })),
+    san: { uri: [...r.san.uri], dns: [...r.san.dns], email: [...r.san.email], ip: [...r.san.ip] },
+    warnings: [...r.warnings],
+  };
+}
+
+function extract(
+  cert: X509Certificate,
+  parsed: ParsedCert | undefined,
+  options: IdentityOptions,
+): CertificateIdentities {
   const san = readSubjectAltNames(cert.raw, parsed?.rawExtensions);
   const warnings = [...san.warnings];
   const identities: SipIdentity[] = [];
