@@ -11,6 +11,7 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { Framer, SipParseError, parseMessage, type SipLimits, type SipMessage } from "../sip/index.js";
 import { Counters } from "./counters.js";
+import { feedStream } from "./stream-events.js";
 import type { TransportLogger } from "./tls-listener.js";
 
 export interface InnerPeer {
@@ -132,22 +133,18 @@ export class InnerTcpTransport {
       send: (data) => void socket.write(data),
     };
     socket.on("data", (chunk: Buffer) => {
-      for (const event of framer.push(chunk)) {
-        if (event.type === "message") {
+      feedStream(framer, chunk, {
+        message: (message) => {
           this.counters.increment("inner.tcp.messages");
-          this.options.onMessage(peer, event.message);
-        } else if (event.type === "keepalive") {
-          if (event.kind === "ping") socket.write("\r\n");
-        } else {
-          this.counters.increment(`inner.tcp.framing.${event.error.code}`);
-          (this.options.logger ?? silent).warn(
-            { code: event.error.code, remote: peer.address },
-            event.error.message,
-          );
+          this.options.onMessage(peer, message);
+        },
+        pong: () => void socket.write("\r\n"),
+        framingError: (error) => {
+          this.counters.increment(`inner.tcp.framing.${error.code}`);
+          (this.options.logger ?? silent).warn({ code: error.code, remote: peer.address }, error.message);
           socket.destroy();
-          return;
-        }
-      }
+        },
+      });
     });
   }
 }

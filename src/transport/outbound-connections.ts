@@ -43,6 +43,7 @@ import {
   type ReuseDecision,
 } from "./connection-table.js";
 import { Counters } from "./counters.js";
+import { feedStream } from "./stream-events.js";
 import type { TransportLogger } from "./tls-listener.js";
 
 /** Everything a reload may replace: the DNS side, the CA set, the per-domain client certificates. */
@@ -649,19 +650,16 @@ class ManagedConnection implements OutboundConnection {
   private attach(): void {
     const framer = new Framer({ limits: this.hooks.limits.sip });
     this.socket.on("data", (chunk: Buffer) => {
-      for (const event of framer.push(chunk)) {
-        if (event.type === "message") this.deliver(event.message);
-        // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a single CRLF pong.
-        else if (event.type === "keepalive") {
-          if (event.kind === "ping") this.send("\r\n");
-        } else {
-          this.hooks.counters.increment(`sip.framing.${event.error.code}`);
-          this.hooks.logger.warn({ code: event.error.code, connection: this.id }, event.error.message);
-          // RFC 3261 §18.3: a framing error cannot be recovered on a stream.
+      const readable = feedStream(framer, chunk, {
+        message: (message) => this.deliver(message),
+        pong: () => void this.send("\r\n"),
+        framingError: (error) => {
+          this.hooks.counters.increment(`sip.framing.${error.code}`);
+          this.hooks.logger.warn({ code: error.code, connection: this.id }, error.message);
           this.hooks.fail(this, "framing-error");
-          return;
-        }
-      }
+        },
+      });
+      if (!readable) return;
       this.watchPartial(framer.buffered > 0);
     });
     this.socket.on("error", (err) => {

@@ -25,6 +25,7 @@ import {
   type ClientVerificationPolicy,
 } from "../tls/client-verification.js";
 import { Counters } from "./counters.js";
+import { feedStream } from "./stream-events.js";
 
 export interface ListenerLimits {
   readonly maxConnections: number;
@@ -339,21 +340,19 @@ export class TlsListener {
       partialTimer = undefined;
     };
     socket.on("data", (chunk: Buffer) => {
-      for (const event of framer.push(chunk)) {
-        if (event.type === "message") {
+      const readable = feedStream(framer, chunk, {
+        message: (message) => {
           this.counters.increment("sip.messages");
-          this.options.onMessage(connection, event.message);
-        } else if (event.type === "keepalive") {
-          // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a single CRLF pong.
-          if (event.kind === "ping") connection.send("\r\n");
-        } else {
-          this.counters.increment(`sip.framing.${event.error.code}`);
-          this.logger.warn({ code: event.error.code, remote: connection.remoteAddress }, event.error.message);
-          // RFC 3261 §18.3 / RFC 4475 §3.1.2.3: a framing error cannot be recovered on a stream.
+          this.options.onMessage(connection, message);
+        },
+        pong: () => void connection.send("\r\n"),
+        framingError: (error) => {
+          this.counters.increment(`sip.framing.${error.code}`);
+          this.logger.warn({ code: error.code, remote: connection.remoteAddress }, error.message);
           socket.destroy();
-          return;
-        }
-      }
+        },
+      });
+      if (!readable) return;
       if (framer.buffered === 0) stopPartialTimer();
       else if (!partialTimer) {
         partialTimer = setTimeout(() => {
