@@ -135,7 +135,8 @@ function parseRequestLine(buf: Buffer, start: number, end: number, anyVersion: b
 }
 
 // RFC 3261 §7.1 and the extensions in common use; methods are case-sensitive, so only these exact spellings.
-const COMMON_METHODS = [
+/** RFC 3261 methods and the common extensions (RFC 3262, 6665, 3903, 6086, 3515, 3428, 3311). */
+export const KNOWN_METHODS: readonly string[] = [
   "INVITE",
   "ACK",
   "BYE",
@@ -150,7 +151,8 @@ const COMMON_METHODS = [
   "REFER",
   "MESSAGE",
   "UPDATE",
-].map((m) => Buffer.from(m, "latin1"));
+];
+const COMMON_METHODS = KNOWN_METHODS.map((m) => Buffer.from(m, "latin1"));
 const COMMON_METHOD_NAMES = COMMON_METHODS.map((b) => b.toString("latin1"));
 
 /** The method token buf[start,end) as a string; the common methods are shared constants, not new strings. */

@@ -3,6 +3,7 @@
  * UAS, §16.3 for a proxy). The parser only frames; these checks read every header whose grammar this layer
  * knows, so a request that passes is safe to route and to answer.
  */
+import { KNOWN_METHODS } from "./start-line.js";
 import { SipParseError, type SipParseErrorCode } from "./errors.js";
 import type { SipMessage } from "./message.js";
 import type { Uri } from "./uri.js";
@@ -58,22 +59,7 @@ export interface ValidateOptions {
 }
 
 const DEFAULT_SCHEMES = ["sip", "sips", "tel"];
-const DEFAULT_METHODS = [
-  "INVITE",
-  "ACK",
-  "OPTIONS",
-  "BYE",
-  "CANCEL",
-  "REGISTER", // RFC 3261
-  "PRACK",
-  "SUBSCRIBE",
-  "NOTIFY",
-  "PUBLISH",
-  "INFO",
-  "REFER",
-  "MESSAGE",
-  "UPDATE",
-];
+const DEFAULT_METHODS = KNOWN_METHODS;
 
 const REASONS = {
   400: "Bad Request",
