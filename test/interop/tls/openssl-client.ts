@@ -16,8 +16,11 @@ export interface SClientOptions {
   readonly args: readonly string[];
   /** Written to stdin once the process runs. */
   readonly input?: string;
-  /** stdin stays open until this holds (e.g. the listener saw the request) or the process exits. */
-  readonly doneWhen?: () => boolean;
+  /**
+   * stdin stays open until this holds (given s_client's output so far) or the process exits: s_client
+   * closes the connection at end of input, so ending it early would cut off the server's answer.
+   */
+  readonly doneWhen?: (stdout: string) => boolean;
   readonly timeoutMs?: number;
 }
 
@@ -44,7 +47,7 @@ export function runSClient(options: SClientOptions): Promise<SClientRun> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const poll = setInterval(() => {
-      if (options.doneWhen === undefined || options.doneWhen()) child.stdin.end();
+      if (options.doneWhen === undefined || options.doneWhen(stdout)) child.stdin.end();
     }, 20);
     const killer = setTimeout(() => {
       timedOut = true;

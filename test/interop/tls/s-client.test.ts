@@ -52,11 +52,18 @@ async function exchange(
   args: readonly string[],
 ): Promise<{ run: SClientRun; callId: string }> {
   const callId = `call-${++callCounter}`;
+  let seenAt: number | undefined;
   const run = await runSClient({
     port: harness.port,
     args,
     input: optionsRequest(callId),
-    doneWhen: () => harness.seen.some((s) => s.callId === callId),
+    // Seen by the listener, and its answer printed by s_client (or 2 s passed for listeners that do not
+    // answer): s_client closes the connection at end of input, which must not cut the answer off.
+    doneWhen: (stdout) => {
+      if (!harness.seen.some((s) => s.callId === callId)) return false;
+      seenAt ??= Date.now();
+      return /SIP\/2\.0 \d{3} /.test(stdout) || Date.now() - seenAt > 2000;
+    },
   });
   assert.equal(run.timedOut, false, `s_client ${args.join(" ")} hung:\n${run.stdout}\n${run.stderr}`);
   return { run, callId };
