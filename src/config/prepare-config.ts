@@ -18,18 +18,14 @@ import { CertificateParseError, parseCert } from "../pki/parsed-cert.js";
 import { verifySignature } from "../pki/signature.js";
 import { CnMappingError, parseCnMapping, type CnMapping } from "../auth/cn-mapping.js";
 import { CaRightsError, compileCaRights, type CaRights } from "../auth/ca-rights.js";
+import type { ClientCaSettings } from "../transport/edge-runtime.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { formatKeyPath, validateYaml } from "./load-config.js";
 import { edgeConfigSchema, type EdgeConfig } from "./schema.js";
 import { parseYaml, type KeyPath, type PositionedYaml } from "./yaml-document.js";
 
-export interface LoadedCaSet {
-  readonly name: string;
-  readonly anchors: readonly X509Certificate[];
-  readonly anchorPems: readonly string[];
-  readonly crls: readonly Crl[];
-  readonly crlPolicy: "require" | "when-present";
-}
+/** A CA set as read from its files: exactly what the transport layer's listeners verify clients with. */
+export type LoadedCaSet = ClientCaSettings;
 
 export interface LoadedCredential {
   readonly certPem: string;
