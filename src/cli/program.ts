@@ -11,6 +11,8 @@ import { registerTlsaCommands } from "./commands/tlsa.js";
 import { registerPkiCommands } from "./commands/pki.js";
 import { registerCheckCommands } from "./commands/check.js";
 import { registerConfigCommands } from "./commands/config.js";
+import { registerAdminCommands } from "./commands/admin.js";
+import { registerServeCommands } from "./commands/serve.js";
 
 export function buildProgram(): Command {
   const program = new Command("siptrust")
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerPkiCommands(program);
   registerCheckCommands(program);
   registerConfigCommands(program);
+  registerAdminCommands(program);
+  registerServeCommands(program);
   return program;
 }
 
