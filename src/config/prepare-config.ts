@@ -1,10 +1,12 @@
 /**
  * Turns a configuration file into a ready-to-swap runtime configuration: the YAML is validated, then every
  * file it names is read and checked (certificates parse, keys match their certificates, CRLs parse, the CN
- * mapping parses, CA rights compile). Nothing is half-applied: either the whole result is returned, or a
+ * mapping parses, CA rights compile, routing rules compile against the inner server groups, the admin token
+ * file is read, the accounting folder is writable, the outbound client-certificate table has one
+ * certificate per destination). Nothing is half-applied: either the whole result is returned, or a
  * ConfigError lists every problem with file, line and key (issue 6 §3, "atomic reload").
  */
-import { readFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { KeyObject, X509Certificate } from "node:crypto";
 import {
@@ -18,6 +20,16 @@ import { CertificateParseError, parseCert } from "../pki/parsed-cert.js";
 import { verifySignature } from "../pki/signature.js";
 import { CnMappingError, parseCnMapping, type CnMapping } from "../auth/cn-mapping.js";
 import { CaRightsError, compileCaRights, type CaRights } from "../auth/ca-rights.js";
+import { checkAuthPolicy } from "../auth/authorize.js";
+import { DnsClient } from "../dns/client.js";
+import { DnsConfigError } from "../dns/errors.js";
+import {
+  buildClientCredentialTable,
+  ClientCredentialTableError,
+  namedCredentials,
+  type ClientCredentialTable,
+} from "../tls/client-credential-table.js";
+import { compileRoutingRules, RoutingRuleError, type RoutingRules } from "../proxy/policy/routing-rules.js";
 import type { ClientCaSettings } from "../transport/edge-runtime.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { formatKeyPath, validateYaml } from "./load-config.js";
@@ -44,8 +56,21 @@ export interface PreparedConfig {
   readonly clientCredentials: ReadonlyMap<string, LoadedCredential>;
   readonly cnMapping?: CnMapping;
   readonly caRights?: CaRights;
+  /** proxy.routing, compiled against proxy.innerServers (a rule naming an unknown group is a problem). */
+  readonly routing: RoutingRules;
+  /** The admin API bearer token read from admin.tokenFile. */
+  readonly adminToken?: string;
+  /** accounting.file resolved against the configuration's folder. */
+  readonly accountingFile?: string;
+  /** The outbound side, when an `outbound` section exists: resolver and per-destination client certificates. */
+  readonly outbound?: PreparedOutbound;
   /** 1-based line of a key path in the configuration file (0 when unknown), for problems found later. */
   readonly lineOf: (path: KeyPath) => number;
+}
+
+export interface PreparedOutbound {
+  readonly resolver: DnsClient;
+  readonly clientCredentials: ClientCredentialTable;
 }
 
 /** Reads one file; the seam tests use to feed files without touching the disk. */
@@ -101,7 +126,12 @@ class Preparation {
     });
     const cnMapping = this.loadCnMapping();
     const caRights = this.compileCaRights();
-    if (this.problems.length > 0) throw new ConfigError(this.problems);
+    this.checkAuthorizationLists();
+    const routing = this.compileRouting();
+    const adminToken = this.readAdminToken();
+    const accountingFile = this.checkAccountingFile();
+    const outbound = this.prepareOutbound(clientCredentials);
+    if (this.problems.length > 0 || !routing) throw new ConfigError(this.problems);
     return {
       file: this.yaml.file,
       config: this.config,
@@ -110,6 +140,10 @@ class Preparation {
       clientCredentials,
       cnMapping,
       caRights,
+      routing,
+      ...(adminToken !== undefined ? { adminToken } : {}),
+      ...(accountingFile !== undefined ? { accountingFile } : {}),
+      ...(outbound ? { outbound } : {}),
       lineOf: (path) => this.yaml.lineOf(path),
     };
   }
@@ -199,6 +233,89 @@ class Preparation {
       for (const message of err.problems) this.problem(["authorization", "caRights"], message);
       return undefined;
     }
+  }
+
+  private checkAuthorizationLists(): void {
+    const { trustedIdentities, trustedCaFingerprints } = this.config.authorization;
+    for (const message of checkAuthPolicy({ trustedIdentities, trustedCaFingerprints })) {
+      const [key] = message.split(":", 1);
+      const m = /^(\w+)\[(\d+)\]$/.exec(key ?? "");
+      this.problem(["authorization", ...(m ? [m[1] as string, Number(m[2])] : [])], message);
+    }
+  }
+
+  /** Rules compile once here, so a bad regex or an unknown inner group refuses the file with its line. */
+  private compileRouting(): RoutingRules | undefined {
+    const proxy = this.config.proxy;
+    try {
+      return compileRoutingRules(proxy.routing, {
+        groups: Object.keys(proxy.innerServers),
+        source: "proxy.routing",
+      });
+    } catch (err) {
+      if (!(err instanceof RoutingRuleError)) throw err;
+      for (const p of err.problems) this.problem(["proxy", "routing", ...p.path], p.message);
+      return undefined;
+    }
+  }
+
+  private readAdminToken(): string | undefined {
+    const path = this.config.admin.tokenFile;
+    if (path === undefined) return undefined;
+    const at = ["admin", "tokenFile"];
+    const token = this.read(path, at)?.toString("utf8").trim();
+    if (token === "") this.problem(at, `${this.resolve(path)} is empty`);
+    return token || undefined;
+  }
+
+  /** The accounting file is appended to; its folder must exist and be writable now, not at the first call. */
+  private checkAccountingFile(): string | undefined {
+    const path = this.config.accounting.file;
+    if (path === undefined) return undefined;
+    const file = this.resolve(path);
+    const target = existsSync(file) ? file : dirname(file);
+    try {
+      accessSync(target, fsConstants.W_OK);
+    } catch (err) {
+      this.problem(
+        ["accounting", "file"],
+        `${target} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    return file;
+  }
+
+  private prepareOutbound(loaded: ReadonlyMap<string, LoadedCredential>): PreparedOutbound | undefined {
+    const outbound = this.config.outbound;
+    if (!outbound) return undefined;
+    let resolver: DnsClient | undefined;
+    try {
+      resolver = new DnsClient({
+        ...(outbound.resolver !== undefined ? { resolver: outbound.resolver } : {}),
+        trusted: outbound.resolverTrusted,
+      });
+    } catch (err) {
+      if (!(err instanceof DnsConfigError)) throw err;
+      this.problem(["outbound", "resolver"], `${err.message} [${err.code}]`);
+    }
+    const named = new Map(
+      [...loaded].map(([name, c]) => [name, namedCredentials(name, c.certPem, c.keyPem)] as const),
+    );
+    const fallback = outbound.defaultClientCertificate;
+    let clientCredentials: ClientCredentialTable | undefined;
+    try {
+      clientCredentials = buildClientCredentialTable(
+        outbound.clientCertificates.flatMap((c) => {
+          const credentials = named.get(c.name);
+          return credentials ? [{ domains: c.domains, credentials }] : [];
+        }),
+        fallback !== undefined ? named.get(fallback) : undefined,
+      );
+    } catch (err) {
+      if (!(err instanceof ClientCredentialTableError)) throw err;
+      this.problem(["outbound", "clientCertificates"], err.message);
+    }
+    return resolver && clientCredentials ? { resolver, clientCredentials } : undefined;
   }
 
   private read(path: string, at: KeyPath): Buffer | undefined {

@@ -8,9 +8,11 @@
  */
 import { z } from "zod";
 import { duration } from "./duration.js";
+import { accountingSchema, adminSchema, proxySchema } from "./proxy-schema.js";
 
 const path = z.string().min(1, "a file path is required");
-const port = z.number().int().min(1).max(65535);
+/** A listening port; 0 = any free port (tests, and the embedded default's port overrides). */
+const listenPort = z.number().int().min(0).max(65535);
 const address = z.string().ip({ message: "an IPv4 or IPv6 address" });
 const domain = z
   .string()
@@ -44,7 +46,7 @@ export const listenerSchema = z
   .object({
     name: z.string().min(1),
     address: address.default("127.0.0.1"),
-    port: port.default(5061),
+    port: listenPort.default(5061),
     certificates: z.array(serverCertificateSchema).min(1),
     /** Index into `certificates` served when SNI is absent or unknown. */
     defaultCertificate: z.number().int().min(0).default(0),
@@ -164,6 +166,10 @@ export const edgeConfigSchema = z
     authorization: authorizationSchema.default({}),
     connections: connectionsSchema.default({}),
     ocsp: ocspSchema.default({}),
+    /** The proxy (issue 7): inside socket, inner servers, identity header, routing, timers. */
+    proxy: proxySchema.default({}),
+    accounting: accountingSchema.default({}),
+    admin: adminSchema.default({}),
   })
   .strict()
   .superRefine((config, ctx) => {
