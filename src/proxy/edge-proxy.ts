@@ -108,6 +108,7 @@ export class EdgeProxy {
       port: this.settings.inside.port,
       transport: this.settings.inside.transport,
       onMessage: (flow, message) => this.receive(flow, message),
+      onFlowFailed: (flow) => this.core?.flowFailed(flow),
       counters: this.counters,
       logger: this.logger,
     });
@@ -221,6 +222,10 @@ export class EdgeProxy {
       trust: { ...s.outbound.trust, generation: this.generation },
       limits: s.outbound.limits,
       onMessage: (connection, message) => this.receive(this.outboundFlows.flowFor(connection), message),
+      // RFC 3261 §17.1.4: transactions still waiting on a connection that closed fail now (503 / next target).
+      onClose: (connection, reason) => {
+        if (reason !== "drained") this.core?.flowFailed(this.outboundFlows.flowFor(connection));
+      },
       logger: this.logger,
       counters: this.counters,
     });

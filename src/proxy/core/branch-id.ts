@@ -16,9 +16,16 @@ export const MAGIC_COOKIE = "z9hG4bK";
 
 const SEPARATOR = "\n";
 
-/** Hash of the loop-relevant fields as received; 16 base64url characters (96 bits). */
-export function loopHash(request: SipMessage): string {
+/**
+ * Hash of the loop-relevant fields as received, and of the side it arrived on; 16 base64url characters.
+ * The side keeps a request that comes in from outside, goes to the inner server and is legitimately sent back
+ * out through us from a false loop: only a return on the same side is a loop (a real
+ * loop passes that side again one round later).
+ */
+export function loopHash(request: SipMessage, side: string): string {
   const h = createHash("sha1");
+  h.update(side);
+  h.update(SEPARATOR);
   h.update(request.requestUriText ?? "");
   h.update(SEPARATOR);
   h.update(request.callId);

@@ -21,3 +21,15 @@ export interface Flow {
   /** Sends one message; false when the transport failed (RFC 3261 §18.4 transport error). */
   send(data: Buffer): boolean;
 }
+
+/**
+ * send() for the transaction layer, which calls it from timers: a flow that throws (a socket torn down
+ * under it) is a transport error (RFC 3261 §18.4), reported as false, never an exception.
+ */
+export function sendSafely(flow: Flow, data: Buffer): boolean {
+  try {
+    return flow.send(data);
+  } catch {
+    return false;
+  }
+}

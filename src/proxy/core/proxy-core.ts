@@ -38,7 +38,7 @@ import {
 } from "../transactions/index.js";
 import { BranchIds } from "./branch-id.js";
 import { cancelReason } from "./cancel.js";
-import type { Flow } from "./flow.js";
+import { sendSafely, type Flow } from "./flow.js";
 import { FlowTokens } from "./flow-token.js";
 import { forwardedRequest, normalizeAddress } from "./forwarding.js";
 import type {
@@ -91,6 +91,7 @@ const silentLogger: TransportLogger = { info: () => undefined, warn: () => undef
 interface ClientEntry {
   readonly tx: ClientTransaction;
   readonly flow: Flow;
+  readonly onFlowFailed: (() => void) | undefined;
 }
 
 export class ProxyCore {
@@ -146,7 +147,7 @@ export class ProxyCore {
       counters: this.counters,
       failoverAfterMs: options.failoverAfterMs ?? DEFAULT_FAILOVER_AFTER_MS,
       toTag: this.toTag,
-      registerClient: (key, tx, flow) => this.clients.set(key, { tx, flow }),
+      registerClient: (key, tx, flow, onFlowFailed) => this.clients.set(key, { tx, flow, onFlowFailed }),
       unregisterClient: (key) => this.clients.delete(key),
       finished: (ctx) => this.finished(ctx),
     };
@@ -175,13 +176,41 @@ export class ProxyCore {
     }
   }
 
+  /**
+   * The wiring tells the core that a flow died after send() had accepted data (a TCP connect refused, a
+   * connection reset): every client transaction on it fails as on a transport error (RFC 3261 §17.1.4), so
+   * an inner target fails over at once. Never throws. (Addition to the PROXY.md contract.)
+   */
+  flowFailed(flow: Flow): void {
+    try {
+      const hit: Array<() => void> = [];
+      for (const e of this.clients.values()) {
+        if (e.onFlowFailed !== undefined && (e.flow === flow || e.flow.id === flow.id))
+          hit.push(e.onFlowFailed);
+      }
+      if (hit.length > 0) this.counters.increment("proxy.flow-failed");
+      for (const fail of hit) fail();
+    } catch (err) {
+      this.counters.increment("proxy.dropped.internal-error");
+      this.logger.warn({ err: String(err), flow: flow.id }, "proxy: internal error on a failed flow");
+    }
+  }
+
   /** New requests get 503; running transactions get `graceMs` to reach their final response. */
   shutdown(graceMs: number): Promise<void> {
     this.draining = true;
     if (this.open === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.drainWaiters.push(resolve);
-      this.graceTimer ??= this.clock.setTimer(graceMs, () => this.abortAll());
+      this.graceTimer ??= this.clock.setTimer(graceMs, () => {
+        try {
+          this.abortAll();
+        } catch (err) {
+          this.counters.increment("proxy.dropped.internal-error");
+          this.logger.warn({ err: String(err) }, "proxy: internal error at the end of the shutdown grace");
+          this.resolveDrain();
+        }
+      });
     });
   }
 
@@ -250,7 +279,7 @@ export class ProxyCore {
       request: msg,
       key,
       reliable: flow.reliable,
-      send: (data) => flow.send(data),
+      send: (data) => sendSafely(flow, data),
       clock: this.clock,
       timers: this.timers,
       onTerminated: () => this.closeContext(key, ctx),
@@ -279,7 +308,7 @@ export class ProxyCore {
   }
 
   private process(ctx: ResponseContext, flow: Flow, msg: SipMessage): void {
-    const check = checkRequest(msg, this.names);
+    const check = checkRequest(msg, this.names, flow.side);
     if (!check.ok) return this.rejectInvalid(ctx, msg, check);
     // §16.2 / §17.2.1: an INVITE gets 100 Trying at once unless a response is certain within 200 ms (here
     // the answer depends on the next hop), so the sender stops retransmitting.
@@ -537,7 +566,7 @@ export class ProxyCore {
    * route (§16.11), with a branch derived from the received one so retransmissions look the same.
    */
   private forwardAck(flow: Flow, msg: SipMessage): void {
-    const check = checkRequest(msg, this.names);
+    const check = checkRequest(msg, this.names, flow.side);
     if (!check.ok) return this.drop(`ack-${check.code}`);
     const route = preprocessRoute(msg, this.names);
     const decision = this.policy.decide(flow, msg);
@@ -564,6 +593,9 @@ export class ProxyCore {
         if (!r.ok) return this.drop("ack-outbound-failed");
         try {
           send(r.flow);
+        } catch (err) {
+          // An async callback must not reject: count it like any other internal error.
+          this.internalError(flow, msg, err);
         } finally {
           r.release();
         }
@@ -620,7 +652,7 @@ export class ProxyCore {
 
   /** A request whose Via or CSeq cannot be read: no transaction can hold it; 400 if it can be answered. */
   private answerMalformed(flow: Flow, msg: SipMessage): void {
-    const check = checkRequest(msg, this.names);
+    const check = checkRequest(msg, this.names, flow.side);
     const status = check.ok ? 400 : check.status;
     const reason = check.ok ? "Bad Request" : check.reason;
     this.statelessAnswer(flow, msg, status, reason, check.ok ? "bad-request" : check.code, []);

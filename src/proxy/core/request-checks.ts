@@ -5,6 +5,7 @@
  */
 import { validateRequest, type SipMessage } from "../../sip/index.js";
 import { loopHash, loopPart } from "./branch-id.js";
+import type { Side } from "./flow.js";
 import type { LocalNames } from "./local-names.js";
 
 export type RequestCheckResult =
@@ -19,7 +20,7 @@ export type RequestCheckResult =
     };
 
 /** §16.3 steps 1-5 in order, then step 4 (loop) once the request is known to be well formed. */
-export function checkRequest(request: SipMessage, names: LocalNames): RequestCheckResult {
+export function checkRequest(request: SipMessage, names: LocalNames, side: Side): RequestCheckResult {
   const verdict = validateRequest(request, { role: "proxy" });
   if (!verdict.ok) {
     // §8.2.2.3 / §16.3 step 5: a 420 lists the tags we do not support in Unsupported.
@@ -34,7 +35,7 @@ export function checkRequest(request: SipMessage, names: LocalNames): RequestChe
       headers,
     };
   }
-  const hash = loopHash(request);
+  const hash = loopHash(request, side);
   if (hasLooped(request, names, hash)) {
     return {
       ok: false,

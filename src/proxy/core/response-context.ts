@@ -17,7 +17,7 @@ import {
 import { bestResponse, type FinalCandidate } from "./best-response.js";
 import { buildCancel } from "./cancel.js";
 import type { PolicyDecision } from "../policy/request-policy.js";
-import type { Flow } from "./flow.js";
+import { sendSafely, type Flow } from "./flow.js";
 
 /** One next hop to try: opened only when it is its turn. */
 export interface Hop {
@@ -38,7 +38,8 @@ export interface ContextEnvironment {
   readonly failoverAfterMs: number;
   /** To tag of the final responses we generate. */
   readonly toTag: string;
-  registerClient(key: string, tx: ClientTransaction, flow: Flow): void;
+  /** `onFlowFailed`: what to do when the wiring reports the flow dead (ProxyCore.flowFailed). */
+  registerClient(key: string, tx: ClientTransaction, flow: Flow, onFlowFailed?: () => void): void;
   unregisterClient(key: string): void;
   /** The first final response went upstream (or the context ended without one). */
   finished(ctx: ResponseContext): void;
@@ -218,24 +219,46 @@ export class ResponseContext {
       method: this.method,
       branch: id,
       reliable: flow.reliable,
-      send: (data) => flow.send(data),
+      send: (data) => sendSafely(flow, data),
       clock: env.clock,
       timers: env.timers,
-      onResponse: (response) => this.onBranchResponse(branch, response),
-      onTimeout: () => this.onBranchFailure(branch, 408, "Request Timeout", "timeout"),
-      onTransportError: () => this.onBranchFailure(branch, 503, "Service Unavailable", "transport-error"),
+      onResponse: (response) => this.guard(() => this.onBranchResponse(branch, response)),
+      onTimeout: () => this.guard(() => this.onBranchFailure(branch, 408, "Request Timeout", "timeout")),
+      onTransportError: () =>
+        this.guard(() => this.onBranchFailure(branch, 503, "Service Unavailable", "transport-error")),
       onTerminated: (tx) => env.unregisterClient(tx.key),
       // §16.6 step 11: Timer C runs inside the INVITE client transaction, reset by 101-199 (§16.7 step 2).
-      onTimerC: () => this.onTimerC(branch),
+      onTimerC: () => this.guard(() => this.onTimerC(branch)),
     });
     this.branches.push(branch);
-    env.registerClient(branch.tx.key, branch.tx, flow);
+    env.registerClient(branch.tx.key, branch.tx, flow, () => this.onFlowFailed(branch));
     env.counters.increment("proxy.transactions.client");
     // Silence failover: only worth it when there is somewhere else to go.
     if (hop.failover && this.hasNextHop() && env.failoverAfterMs > 0) {
-      branch.silence = env.clock.setTimer(env.failoverAfterMs, () => this.onSilence(branch));
+      branch.silence = env.clock.setTimer(env.failoverAfterMs, () =>
+        this.guard(() => this.onSilence(branch)),
+      );
     }
     branch.tx.start();
+  }
+
+  /**
+   * Timer callbacks run outside receive()'s safety net: a bug there must not crash the process. It is
+   * counted, and the sender gets a 500 if it has no final response yet.
+   */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.env.counters.increment("proxy.dropped.internal-error");
+      if (!this.finalSent) {
+        try {
+          this.fail(500, "Server Internal Error", { code: "internal-error", detail: String(err) });
+        } catch {
+          // Nothing more can be done.
+        }
+      }
+    }
   }
 
   // ---- responses from a branch (§16.7) -------------------------------------------------------------------------
@@ -295,6 +318,16 @@ export class ResponseContext {
       return this.startNext();
     }
     this.maybeFinish();
+  }
+
+  /**
+   * RFC 3261 §17.1.4 / §16.9: the connection under this branch failed after send() had accepted the bytes
+   * (e.g. a refused TCP connect): a transport error like a failed send, so the next target is tried now
+   * instead of at Timer B or failoverAfterMs.
+   */
+  private onFlowFailed(branch: Branch): void {
+    this.onBranchFailure(branch, 503, "Service Unavailable", "transport-error");
+    branch.tx?.terminate();
   }
 
   private mayFailOver(branch: Branch): boolean {
@@ -374,7 +407,7 @@ export class ResponseContext {
       method: "CANCEL",
       branch: branch.id,
       reliable: flow.reliable,
-      send: (data) => flow.send(data),
+      send: (data) => sendSafely(flow, data),
       clock: env.clock,
       timers: env.timers,
       // The 200 to our CANCEL means nothing to the sender; the 487 comes on the INVITE branch.

@@ -22,6 +22,8 @@ export interface InnerSideOptions {
   /** The transport the inner server reaches us on (our Via/Record-Route inside); UDP is always bound. */
   readonly transport: "udp" | "tcp";
   readonly onMessage: (flow: Flow, message: SipMessage) => void;
+  /** A TCP flow died after send() had accepted data (connect refused, reset): its transactions fail now. */
+  readonly onFlowFailed?: (flow: Flow) => void;
   readonly limits?: Partial<SipLimits>;
   readonly counters?: Counters;
   readonly logger?: TransportLogger;
@@ -201,6 +203,13 @@ class InnerTcpClient implements Flow {
         { flow: this.id, err: err.code ?? err.message },
         "inner TCP error",
       );
+    });
+    // RFC 3261 §17.1.4: a transport failure (connect refused, reset) fails the client transactions on the
+    // connection at once, so the core fails over to the next inner target instead of waiting for Timer B/F.
+    // An orderly close by the server is not a failure: §18.2.2 lets it open a new connection for responses.
+    socket.once("close", (hadError: boolean) => {
+      if (this.socket === socket) this.socket = undefined;
+      if (hadError) this.options.onFlowFailed?.(this);
     });
     return socket;
   }

@@ -104,3 +104,41 @@ test("in-dialog request whose Request-URI names the second target goes only ther
   assert.equal(h.hops.inner.get(FIRST), undefined);
   assert.equal(h.hops.inner.get(SECOND)!.requests("BYE").length, 1);
 });
+
+test("flowFailed: a connection that fails after send() accepted the request fails over at once", () => {
+  const h = harness({ targets: [{ transport: "tcp", address: "127.0.0.2", port: 5060 }, TARGETS[1]!] });
+  const uac = outsideFlow();
+  h.core.receive(uac, request({ method: "INVITE", uri: "sip:bob@edge.example.com" }));
+  const first = h.hops.inner.get("inner:tcp:127.0.0.2:5060")!;
+  assert.equal(first.requests("INVITE").length, 1);
+  assert.equal(h.hops.inner.get(SECOND), undefined);
+  h.core.flowFailed(first);
+  assert.equal(h.hops.inner.get(SECOND)!.requests("INVITE").length, 1);
+  assert.equal(h.counters.get("proxy.failover.transport-error"), 1);
+  assert.equal(h.counters.get("proxy.failover.silent"), 0);
+  // Another flow failing touches nothing.
+  h.core.flowFailed(outsideFlow("in:tls:77"));
+  assert.equal(h.counters.get("proxy.flow-failed"), 1);
+});
+
+test("a bug in a timer-driven path is contained: counted, 500 upstream, no exception out of the clock", () => {
+  const h = harness({ targets: TARGETS, failoverAfterMs: 0 });
+  let reads = 0;
+  // A decision whose identity value breaks the second time it is read: building the copy for the second
+  // target (inside Timer B's callback) throws.
+  h.policy.decideWith = () => ({
+    action: "forward",
+    to: { kind: "inner", group: "default" },
+    get identityHeaderValue(): string {
+      if (++reads > 1) throw new Error("bug");
+      return "v";
+    },
+    tags: [],
+  });
+  const uac = outsideFlow();
+  h.core.receive(uac, request({ method: "MESSAGE", uri: "sip:bob@edge.example.com" }));
+  assert.equal(h.hops.inner.get(FIRST)!.requests("MESSAGE").length, 1);
+  assert.doesNotThrow(() => h.clock.advance(32_000));
+  assert.equal(uac.responses(500).length, 1);
+  assert.equal(h.counters.get("proxy.dropped.internal-error"), 1);
+});
