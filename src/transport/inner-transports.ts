@@ -31,6 +31,7 @@ export interface InnerTransportOptions {
   readonly logger?: TransportLogger;
 }
 
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 const silent: TransportLogger = { info: () => undefined, warn: () => undefined };
 
 /** A UDP socket for the inner side: one SIP message per datagram. */
@@ -52,9 +53,24 @@ export class InnerUdpTransport {
       this.socket.once("error", reject);
       this.socket.bind(this.options.port, this.options.host, () => {
         this.socket.off("error", reject);
+        this.enlargeBuffers();
         resolve(this.socket.address());
       });
     });
+  }
+
+  /**
+   * The kernel default (~208 KiB) overflows in a burst of answers from the inner server, and UDP loses what
+   * does not fit until retransmission timers recover it: ask for 4 MiB each way (the kernel caps the request
+   * at net.core.rmem_max/wmem_max; a refusal keeps the default and is logged).
+   */
+  private enlargeBuffers(): void {
+    try {
+      this.socket.setRecvBufferSize(UDP_BUFFER_BYTES);
+      this.socket.setSendBufferSize(UDP_BUFFER_BYTES);
+    } catch (err) {
+      (this.options.logger ?? silent).warn({ err: (err as Error).message }, "inner UDP buffer size not set");
+    }
   }
 
   /** Sends to any inner address (requests towards the inner server, responses to it). */
