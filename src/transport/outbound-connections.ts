@@ -650,8 +650,12 @@ class ManagedConnection implements OutboundConnection {
   private attach(): void {
     const framer = new Framer({ limits: this.hooks.limits.sip });
     this.socket.on("data", (chunk: Buffer) => {
+      let completed = false;
       const readable = feedStream(framer, chunk, {
-        message: (message) => this.deliver(message),
+        message: (message) => {
+          completed = true;
+          this.deliver(message);
+        },
         pong: () => void this.send("\r\n"),
         framingError: (error) => {
           this.hooks.counters.increment(`sip.framing.${error.code}`);
@@ -660,7 +664,7 @@ class ManagedConnection implements OutboundConnection {
         },
       });
       if (!readable) return;
-      this.watchPartial(framer.buffered > 0);
+      this.watchPartial(framer.buffered > 0, completed);
     });
     this.socket.on("error", (err) => {
       this.hooks.counters.increment("outbound.socket-error");
@@ -678,12 +682,16 @@ class ManagedConnection implements OutboundConnection {
     this.hooks.onMessage(this, message);
   }
 
-  /** Slowloris bound: a message that started must complete within partialMessageTimeoutMs. */
-  private watchPartial(partial: boolean): void {
-    if (!partial) {
+  /**
+   * Slowloris bound: a message that started must complete within partialMessageTimeoutMs. The bound is per
+   * message: when a chunk completed a message and left the start of the next one, the clock starts again
+   * (a busy peer's reads rarely end on a message boundary).
+   */
+  private watchPartial(partial: boolean, completedOne = false): void {
+    if (!partial || completedOne) {
       if (this.partialTimer) clearTimeout(this.partialTimer);
       this.partialTimer = undefined;
-      return;
+      if (!partial) return;
     }
     if (this.partialTimer) return;
     this.partialTimer = setTimeout(() => {
