@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { SipMessage } from "../../sip/index.js";
+import { ownedString } from "../transactions/index.js";
 
 export const MAGIC_COOKIE = "z9hG4bK";
 
@@ -58,7 +59,8 @@ export class BranchIds {
 
   next(hash: string): string {
     this.counter = (this.counter + 1) % Number.MAX_SAFE_INTEGER;
-    return `${MAGIC_COOKIE}${hash}.${this.prefix}${this.counter.toString(36)}`;
+    // A lingering client transaction holds its branch for 64·T1: one flat string, not a concatenation.
+    return ownedString(`${MAGIC_COOKIE}${hash}.${this.prefix}${this.counter.toString(36)}`);
   }
 
   /**

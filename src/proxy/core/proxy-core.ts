@@ -27,6 +27,7 @@ import type { TransportLogger } from "../../transport/tls-listener.js";
 import type { PolicyDecision, RequestPolicy } from "../policy/request-policy.js";
 import {
   DEFAULT_TIMERS,
+  ownedString,
   realClock,
   responseClientKey,
   serverTransactionKey,
@@ -119,6 +120,14 @@ export class ProxyCore {
   private readonly clients = new Map<string, ClientEntry>();
   /** host:port of inner targets we have used: the only inside places a stray response may go (§16.11). */
   private readonly knownInner = new Set<string>();
+  /** Inner hops by target object (see innerHop): gone with the targets after a reload. */
+  private readonly failoverHops = new WeakMap<InnerTarget, Hop>();
+  private readonly fixedHops = new WeakMap<InnerTarget, Hop>();
+  /** Server transactions' send() by flow (see sender()): gone with the flow. */
+  private readonly senders = new WeakMap<Flow, (data: Buffer) => boolean>();
+  /** onTransportError of every server transaction. */
+  private readonly responseTransportError = (): void =>
+    this.counters.increment("proxy.dropped.response-transport-error");
   /** Flow tokens by flow object: gone with the flow. */
   private readonly tokenCache = new WeakMap<Flow, string>();
   /** Contexts without a final response yet (shutdown waits for them). */
@@ -149,6 +158,7 @@ export class ProxyCore {
       toTag: this.toTag,
       registerClient: (key, tx, flow, onFlowFailed) => this.clients.set(key, { tx, flow, onFlowFailed }),
       unregisterClient: (key) => this.clients.delete(key),
+      clientTerminated: (tx) => this.clients.delete(tx.key),
       finished: (ctx) => this.finished(ctx),
     };
   }
@@ -268,7 +278,10 @@ export class ProxyCore {
     }
   }
 
-  private openContext(flow: Flow, msg: SipMessage, key: string): ResponseContext {
+  private openContext(flow: Flow, msg: SipMessage, receivedKey: string): ResponseContext {
+    // The key lives as long as the transaction (64·T1 after a 2xx): a copy that does not keep the
+    // request's header text alive (see ownedString).
+    const key = ownedString(receivedKey);
     const ctx = new ResponseContext({
       env: this.env,
       request: msg,
@@ -279,26 +292,44 @@ export class ProxyCore {
       request: msg,
       key,
       reliable: flow.reliable,
-      send: (data) => sendSafely(flow, data),
+      send: this.sender(flow),
       clock: this.clock,
       timers: this.timers,
       onTerminated: () => this.closeContext(key, ctx),
-      onTransportError: () => this.counters.increment("proxy.dropped.response-transport-error"),
+      onTransportError: this.responseTransportError,
     });
     this.contexts.set(key, ctx);
     this.open++;
     this.counters.increment("proxy.transactions.server");
     if (msg.method === "INVITE") {
-      const cancelKey = cancelIndexKey(msg);
-      if (cancelKey !== undefined) this.invites.set(cancelKey, ctx);
+      const found = cancelIndexKey(msg);
+      const cancelKey = found === undefined ? undefined : ownedString(found);
+      if (cancelKey !== undefined) {
+        this.invites.set(cancelKey, ctx);
+        ctx.cancelKey = cancelKey;
+      }
     }
     return ctx;
+  }
+
+  /**
+   * send() for server transactions, one per flow (not one closure per transaction: answered INVITEs linger
+   * for Timer L, and a flow carries many of them).
+   */
+  private sender(flow: Flow): (data: Buffer) => boolean {
+    let send = this.senders.get(flow);
+    if (send === undefined) {
+      send = (data) => sendSafely(flow, data);
+      this.senders.set(flow, send);
+    }
+    return send;
   }
 
   private closeContext(key: string, ctx: ResponseContext): void {
     if (this.contexts.get(key) === ctx) this.contexts.delete(key);
     if (ctx.isInvite) {
-      const cancelKey = cancelIndexKey(ctx.request);
+      // The key was kept from openContext: the request itself is released at the final response.
+      const cancelKey = ctx.cancelKey;
       if (cancelKey !== undefined && this.invites.get(cancelKey) === ctx) this.invites.delete(cancelKey);
       // The sender is unreachable (transport error) before any final response: nobody waits for the
       // answer any more, so pending branches are cancelled (§16.10 as if a CANCEL had arrived).
@@ -396,7 +427,21 @@ export class ProxyCore {
     return targets.map((t) => this.innerHop(t, true));
   }
 
+  /**
+   * Hops are cached per target object (the wiring hands out the same targets until a reload): every branch
+   * of every call refers to one shared Hop instead of carrying its own closure and label while it lingers.
+   */
   private innerHop(target: InnerTarget, failover: boolean): Hop {
+    const cache = failover ? this.failoverHops : this.fixedHops;
+    let hop = cache.get(target);
+    if (hop === undefined) {
+      hop = this.newInnerHop(target, failover);
+      cache.set(target, hop);
+    }
+    return hop;
+  }
+
+  private newInnerHop(target: InnerTarget, failover: boolean): Hop {
     return {
       label: `${target.transport}:${target.address}:${target.port}`,
       failover,
@@ -693,6 +738,7 @@ export class ProxyCore {
 
   private finished(ctx: ResponseContext): void {
     this.open--;
+    // Runs before the context releases its request (ResponseContext.trim).
     const msg = ctx.request;
     const inbound = ctx.source.side === "outside";
     // One literal (no conditional spreads): this runs once per transaction.
@@ -701,10 +747,10 @@ export class ProxyCore {
       endedAt: ctx.endedAt,
       direction: inbound ? "inbound" : "outbound",
       method: ctx.method,
-      callId: safe(() => msg.callId) ?? "",
-      from: safe(() => msg.get("from")) ?? "",
-      to: safe(() => msg.get("to")) ?? "",
-      requestUri: msg.requestUriText ?? "",
+      callId: safe(() => msg?.callId) ?? "",
+      from: safe(() => msg?.get("from")) ?? "",
+      to: safe(() => msg?.get("to")) ?? "",
+      requestUri: msg?.requestUriText ?? "",
       status: ctx.finalSent ? ctx.finalStatus : 0,
       source: ctx.source,
       outsideFlow: inbound ? ctx.source : ctx.outsideFlow,

@@ -29,6 +29,8 @@ export interface Hop {
 
 export type Outcome = "forwarded" | "rejected" | "local" | "failed";
 
+const NO_HOPS: readonly Hop[] = Object.freeze([]);
+
 /** What the context needs from the core (no import of proxy-core: no cycle). */
 export interface ContextEnvironment {
   readonly clock: Clock;
@@ -41,6 +43,8 @@ export interface ContextEnvironment {
   /** `onFlowFailed`: what to do when the wiring reports the flow dead (ProxyCore.flowFailed). */
   registerClient(key: string, tx: ClientTransaction, flow: Flow, onFlowFailed?: () => void): void;
   unregisterClient(key: string): void;
+  /** onTerminated of every client transaction: one shared function, not a closure per branch. */
+  readonly clientTerminated: (tx: ClientTransaction) => void;
   /** The first final response went upstream (or the context ended without one). */
   finished(ctx: ResponseContext): void;
 }
@@ -95,7 +99,6 @@ export interface ForwardingRecipe {
 }
 
 export class ResponseContext {
-  readonly request: SipMessage;
   readonly source: Flow;
   readonly method: string;
   readonly startedAt: number;
@@ -109,6 +112,8 @@ export class ResponseContext {
   acquiring = false;
   outsideFlow: Flow | undefined = undefined;
   cancelled = false;
+  /** Where the core indexes this INVITE for CANCEL matching (§9.2); set by the core. */
+  cancelKey: string | undefined = undefined;
   private cancelReasonValue: string | undefined = undefined;
   private release: (() => void) | undefined = undefined;
   private readonly env: ContextEnvironment;
@@ -119,13 +124,20 @@ export class ResponseContext {
   private readonly branches: Branch[] = [];
   private readonly candidates: FinalCandidate[] = [];
   private summarized = false;
+  /** The request until the first final response is out and summarized (see trim()). */
+  private requestValue: SipMessage | undefined;
 
   constructor(init: ContextInit) {
     this.env = init.env;
-    this.request = init.request;
+    this.requestValue = init.request;
     this.source = init.source;
     this.method = init.request.method!;
     this.startedAt = init.startedAt;
+  }
+
+  /** The request, until the first final response went out; undefined afterwards. */
+  get request(): SipMessage | undefined {
+    return this.requestValue;
   }
 
   get isInvite(): boolean {
@@ -145,10 +157,12 @@ export class ResponseContext {
       raw?: Buffer;
     } = {},
   ): void {
-    if (status >= 200 && this.finalSent) return;
+    // After the final response nothing more can go upstream from us (the server transaction drops it).
+    const request = this.requestValue;
+    if (this.finalSent || request === undefined) return;
     const bytes =
       options.raw ??
-      createResponse(this.request, status, reason, { toTag: this.env.toTag, headers: options.headers });
+      createResponse(request, status, reason, { toTag: this.env.toTag, headers: options.headers });
     if (status < 200) return this.sendUpstream(status, bytes);
     this.setFinal(status, outcome, options.failure);
     this.sendUpstream(status, bytes);
@@ -226,7 +240,7 @@ export class ResponseContext {
       onTimeout: () => this.guard(() => this.onBranchFailure(branch, 408, "Request Timeout", "timeout")),
       onTransportError: () =>
         this.guard(() => this.onBranchFailure(branch, 503, "Service Unavailable", "transport-error")),
-      onTerminated: (tx) => env.unregisterClient(tx.key),
+      onTerminated: env.clientTerminated,
       // §16.6 step 11: Timer C runs inside the INVITE client transaction, reset by 101-199 (§16.7 step 2).
       onTimerC: () => this.guard(() => this.onTimerC(branch)),
     });
@@ -414,7 +428,7 @@ export class ResponseContext {
       onResponse: () => undefined,
       onTimeout: () => env.counters.increment("proxy.cancel.timeout"),
       onTransportError: () => env.counters.increment("proxy.cancel.transport-error"),
-      onTerminated: (t) => env.unregisterClient(t.key),
+      onTerminated: env.clientTerminated,
     });
     env.registerClient(tx.key, tx, flow);
     env.counters.increment("proxy.transactions.client");
@@ -488,6 +502,20 @@ export class ResponseContext {
   private afterFinal(): void {
     this.releaseHop();
     this.summarize();
+    this.trim();
+  }
+
+  /**
+   * Once the first final response is out and summarized, no new branch starts (forward() and failover
+   * check finalSent) and nothing is built from the request any more: an answered context lingers for Timer
+   * L / M (RFC 6026, 64·T1) with only what later 2xx retransmissions, CANCELs and flow failures need (the
+   * server transaction, the branches and their transactions, source and decision).
+   */
+  private trim(): void {
+    this.requestValue = undefined;
+    this.recipe = undefined;
+    this.hops = NO_HOPS;
+    this.candidates.length = 0;
   }
 
   /** The accounting hook runs once: at the first final response, or when the context ends without one. */

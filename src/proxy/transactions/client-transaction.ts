@@ -23,7 +23,7 @@ import {
   transactionTimeout,
   type TimerSettings,
 } from "./timers.js";
-import { clientTransactionKey } from "./transaction-key.js";
+import { clientTransactionKey, ownedString } from "./transaction-key.js";
 
 export type ClientTransactionState =
   "calling" | "trying" | "proceeding" | "completed" | "accepted" | "terminated";
@@ -78,12 +78,13 @@ export class ClientTransaction {
   private ack: Buffer | undefined = undefined;
   private readonly invite: boolean;
   private readonly reliable: boolean;
-  private readonly send: (data: Buffer) => boolean;
+  /** Cleared (with the callbacks below) once a final response leaves nothing more to send: see shed(). */
+  private send: ((data: Buffer) => boolean) | undefined;
   private readonly clock: Clock;
   private readonly timers: TimerSettings;
   private readonly onResponse: (response: SipMessage, tx: ClientTransaction) => void;
-  private readonly onTimeout: (tx: ClientTransaction) => void;
-  private readonly onTransportError: (tx: ClientTransaction) => void;
+  private onTimeout: ((tx: ClientTransaction) => void) | undefined;
+  private onTransportError: ((tx: ClientTransaction) => void) | undefined;
   private readonly onTerminated: (tx: ClientTransaction) => void;
   /** Timer A (INVITE) or E (non-INVITE). */
   private retransmitTimer: TimerHandle | undefined = undefined;
@@ -91,19 +92,20 @@ export class ClientTransaction {
   /** Timer B or F while waiting; D, K or M after the final response. */
   private endTimer: TimerHandle | undefined = undefined;
   private started = false;
-  // Bound once per transaction, so arming a timer allocates no closure.
-  private readonly fireRetransmit = (): void => this.onRetransmitTimer();
+  // Bound once per transaction (on first use), so re-arming a timer allocates no closure.
+  private fireRetransmit: (() => void) | undefined = undefined;
   private readonly fireEnd = (): void => this.onEndTimer();
   /** Timer C, only when the caller asked for it (options.onTimerC). */
   private timerC: TimerHandle | undefined = undefined;
-  private readonly onTimerCallback: ((tx: ClientTransaction) => void) | undefined;
-  private readonly fireTimerC = (): void => this.onTimerC();
+  private onTimerCallback: ((tx: ClientTransaction) => void) | undefined;
+  private fireTimerC: (() => void) | undefined = undefined;
 
   constructor(options: ClientTransactionOptions) {
     this.request = options.request;
     this.method = options.method;
     this.branch = options.branch;
-    this.key = clientTransactionKey(options.branch, options.method);
+    // Stored for the transaction's whole life (64·T1 in "Accepted"): one flat string, not a concatenation.
+    this.key = ownedString(clientTransactionKey(options.branch, options.method));
     this.invite = options.method === "INVITE";
     this.reliable = options.reliable;
     this.send = options.send;
@@ -146,6 +148,7 @@ export class ClientTransaction {
     this.started = true;
     if (!this.reliable) {
       this.retransmitInterval = this.timers.t1Ms;
+      this.fireRetransmit = (): void => this.onRetransmitTimer();
       this.retransmitTimer = this.clock.setTimer(this.retransmitInterval, this.fireRetransmit);
     }
     this.endTimer = this.clock.setTimer(transactionTimeout(this.timers), this.fireEnd);
@@ -181,7 +184,7 @@ export class ClientTransaction {
         return;
       case "completed":
         // §17.1.1.2: a retransmitted 300-699 final makes the ACK go out again and is not passed up.
-        if (status >= 300 && this.ack !== undefined && !this.send(this.ack)) this.end("transport-error");
+        if (status >= 300 && this.ack !== undefined && !this.sendData(this.ack)) this.end("transport-error");
         return;
       default:
         return;
@@ -208,6 +211,8 @@ export class ClientTransaction {
     this.currentState = "accepted";
     this.cancelTimers();
     this.request = undefined;
+    // RFC 6026 §7.2: "Accepted" sends nothing; it only passes 2xx retransmissions up until Timer M.
+    this.shed(false);
     this.endTimer = this.clock.setTimer(transactionTimeout(this.timers), this.fireEnd);
     this.onResponse(response, this);
   }
@@ -223,7 +228,9 @@ export class ClientTransaction {
     const ack = this.buildAck(response);
     this.request = undefined;
     this.ack = ack;
-    const failed = ack !== undefined && !this.send(ack);
+    // §17.1.1.2: "Completed" only re-sends the ACK (when there is one) until Timer D.
+    this.shed(ack !== undefined);
+    const failed = ack !== undefined && !this.sendData(ack);
     const d = timerD(this.timers, this.reliable);
     // Timer D absorbs the final's retransmissions (re-ACKed while an ACK exists).
     if (!failed && d > 0) this.endTimer = this.clock.setTimer(d, this.fireEnd);
@@ -260,6 +267,8 @@ export class ClientTransaction {
     this.currentState = "completed";
     this.cancelTimers();
     this.request = undefined;
+    // §17.1.2.2: "Completed" absorbs retransmitted finals and sends nothing.
+    this.shed(false);
     const k = timerT4OrZero(this.timers, this.reliable);
     if (k > 0) this.endTimer = this.clock.setTimer(k, this.fireEnd);
     this.onResponse(response, this);
@@ -281,6 +290,7 @@ export class ClientTransaction {
     if (this.invite) this.retransmitInterval *= 2;
     else if (s === "proceeding") this.retransmitInterval = this.timers.t2Ms;
     else this.retransmitInterval = nextCappedInterval(this.retransmitInterval, this.timers);
+    this.fireRetransmit ??= (): void => this.onRetransmitTimer();
     this.retransmitTimer = this.clock.setTimer(this.retransmitInterval, this.fireRetransmit);
   }
 
@@ -289,7 +299,7 @@ export class ClientTransaction {
     this.endTimer = undefined;
     const s = this.currentState;
     if (s === "calling" || s === "trying" || s === "proceeding") {
-      this.onTimeout(this);
+      this.onTimeout?.(this);
       this.end("timeout");
       return;
     }
@@ -300,10 +310,28 @@ export class ClientTransaction {
 
   /** Sends the request; a failure reports onTransportError and ends the transaction (§17.1.1.2, §17.1.2.2). */
   private transmitRequest(): boolean {
-    if (this.request !== undefined && this.send(this.request)) return true;
-    this.onTransportError(this);
+    if (this.request !== undefined && this.sendData(this.request)) return true;
+    this.onTransportError?.(this);
     this.end("transport-error");
     return false;
+  }
+
+  private sendData(data: Buffer): boolean {
+    return this.send !== undefined && this.send(data);
+  }
+
+  /**
+   * After the final response the transaction never retransmits, times out, fails over or runs Timer C: the
+   * callbacks for those go, with whatever their closures hold (a transaction lingers up to 64·T1 in
+   * "Accepted"/"Completed"). send stays only for re-sending an ACK (§17.1.1.2 "Completed").
+   */
+  private shed(keepSend: boolean): void {
+    if (!keepSend) this.send = undefined;
+    this.onTimeout = undefined;
+    this.onTransportError = undefined;
+    this.onTimerCallback = undefined;
+    this.fireRetransmit = undefined;
+    this.fireTimerC = undefined;
   }
 
   private cancelRetransmitAndEnd(): void {
@@ -321,6 +349,7 @@ export class ClientTransaction {
 
   private armTimerC(): void {
     this.timerC?.cancel();
+    this.fireTimerC ??= (): void => this.onTimerC();
     this.timerC = this.clock.setTimer(this.timers.timerCMs, this.fireTimerC);
   }
 
@@ -346,6 +375,7 @@ export class ClientTransaction {
     this.cancelTimers();
     this.request = undefined;
     this.ack = undefined;
+    this.shed(false);
     this.onTerminated(this);
   }
 }

@@ -19,6 +19,11 @@
  *   runs inside the transaction, reset by 101-199; on expiry the callback decides (CANCEL if provisionalSeen,
  *   else 408, §16.8), then onTimeout + terminate if no final within 64·T1. Without onTimerC an INVITE client
  *   transaction runs NO timer in "proceeding" (Timer B is cancelled by the first 1xx, §17.1.1.2).
+ * - ownedString(s): a flat copy of a string (keys stored for 64·T1 must not keep the received text alive).
+ * Contract change: ServerTransaction.request is `SipMessage | undefined`: released at the first final
+ * response (RFC 6026 "Accepted", "Completed", "Confirmed" need only the key). Neither edge-proxy.ts nor the
+ * wiring reads it. After a final response transactions also drop what no later event can use (the last
+ * response once nothing may resend it; the client's send/timeout/transport-error/Timer C callbacks).
  * Behaviour notes: reliable transports end transactions synchronously (Timers D/I/J/K = 0), so onTerminated
  * can run inside respond()/receiveAck()/receiveResponse(). onTransportError comes before onTerminated.
  * ClientTransaction: a send failure after the final went up (re-sending the ACK) ends it without

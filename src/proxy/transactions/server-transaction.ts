@@ -2,7 +2,9 @@
  * Server transactions (RFC 3261 §17.2): INVITE (§17.2.1, with the "Accepted" state of RFC 6026 §7.1) and
  * non-INVITE (§17.2.2). The transaction user (the proxy core) hands responses down with respond(); request
  * retransmissions and ACKs matched by serverTransactionKey come in through receiveRetransmission() and
- * receiveAck(). The transaction keeps only the request and the last response it sent.
+ * receiveAck(). The transaction keeps the request until its first final response and the last response only
+ * while a retransmitted request or Timer G may need it again; in RFC 6026 "Accepted" and in "Confirmed" it
+ * holds neither (an answered INVITE lingers 64·T1, so per-transaction memory is what a busy edge pays).
  *
  * Callbacks run synchronously: onTerminated may be called from inside respond() or receiveAck() (reliable
  * transports use zero-length Timers I and J, i.e. the transaction ends at once). A transaction that already
@@ -17,7 +19,7 @@ import {
   transactionTimeout,
   type TimerSettings,
 } from "./timers.js";
-import { serverTransactionKey } from "./transaction-key.js";
+import { ownedString, serverTransactionKey } from "./transaction-key.js";
 
 export type ServerTransactionState =
   "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
@@ -42,14 +44,18 @@ export interface ServerTransactionOptions {
   readonly timers: TimerSettings;
   readonly onTerminated: (tx: ServerTransaction) => void;
   readonly onTransportError?: (tx: ServerTransaction) => void;
-  /** Addition to the contract: the key the caller already computed with serverTransactionKey (saves a parse). */
+  /**
+   * Addition to the contract: the key the caller already computed with serverTransactionKey (saves a parse).
+   * Stored as given: pass ownedString(key) when the transaction may linger (see transaction-key.ts).
+   */
   readonly key?: string;
 }
 
 export class ServerTransaction {
   readonly key: string;
   readonly method: string;
-  readonly request: SipMessage;
+  /** The request, released at the first final response (nothing after it reads the request). */
+  private requestValue: SipMessage | undefined;
   private currentState: ServerTransactionState;
   private status: number | undefined = undefined;
   private reason: ServerTerminationReason | undefined = undefined;
@@ -67,17 +73,19 @@ export class ServerTransaction {
   private retransmitInterval = 0;
   /** Timer H, I, J or L: whichever ends the current state. */
   private endTimer: TimerHandle | undefined = undefined;
-  // Bound once per transaction, so arming a timer allocates no closure.
-  private readonly fireRetransmit = (): void => this.onTimerG();
+  // Bound once per transaction (Timer G's on first use: only 300-699 over UDP need it), so re-arming a timer
+  // allocates no closure.
+  private fireRetransmit: (() => void) | undefined = undefined;
   private readonly fireEnd = (): void => this.onEndTimer();
 
   /** Throws TransactionKeyError (see transaction-key.ts) when no key is given and none can be computed. */
   constructor(options: ServerTransactionOptions) {
     const method = options.request.method;
     if (method === undefined) throw new TypeError("a server transaction needs a request");
-    this.request = options.request;
+    this.requestValue = options.request;
     this.method = method;
-    this.key = options.key ?? serverTransactionKey(options.request);
+    // A key given by the caller is kept as given (the caller stores the same string in its own map).
+    this.key = options.key ?? ownedString(serverTransactionKey(options.request));
     this.invite = method === "INVITE";
     this.reliable = options.reliable;
     this.send = options.send;
@@ -87,6 +95,14 @@ export class ServerTransaction {
     this.onTransportError = options.onTransportError;
     // §17.2.1: an INVITE server transaction starts in "Proceeding"; §17.2.2: a non-INVITE one in "Trying".
     this.currentState = this.invite ? "proceeding" : "trying";
+  }
+
+  /**
+   * The request that created the transaction, until the first final response; undefined afterwards. (Contract
+   * change: was `readonly request: SipMessage`; no caller reads it after the final response.)
+   */
+  get request(): SipMessage | undefined {
+    return this.requestValue;
   }
 
   get state(): ServerTransactionState {
@@ -151,6 +167,9 @@ export class ServerTransaction {
     if (this.currentState === "confirmed") return true;
     if (this.currentState !== "completed") return false;
     this.currentState = "confirmed";
+    // §17.2.1: "Confirmed" only absorbs ACKs; the final response is never sent again.
+    this.lastResponse = undefined;
+    this.fireRetransmit = undefined;
     this.cancelTimers();
     // §17.2.1: "timer I is set to fire in T4 seconds for unreliable transports, and zero seconds for reliable".
     this.armEnd(timerT4OrZero(this.timers, this.reliable), "completed");
@@ -173,18 +192,23 @@ export class ServerTransaction {
 
   private sendInviteFinal(status: number, response: Buffer): void {
     this.status = status;
-    this.lastResponse = response;
+    this.requestValue = undefined;
     if (status < 300) {
-      // RFC 6026 §7.1: 2xx → "Accepted", Timer L = 64·T1 for any transport.
+      // RFC 6026 §7.1: 2xx → "Accepted", Timer L = 64·T1 for any transport. Retransmitted INVITEs are
+      // absorbed and 2xx retransmissions come from the TU with their own bytes: no response is kept.
+      this.lastResponse = undefined;
       this.currentState = "accepted";
       this.endTimer = this.clock.setTimer(transactionTimeout(this.timers), this.fireEnd);
       this.transmitAccepted(response);
       return;
     }
     // §17.2.1: 300-699 → "Completed"; Timer G = T1 for unreliable transports only; Timer H = 64·T1 always.
+    // The response stays for Timer G and for retransmitted INVITEs until the ACK comes.
+    this.lastResponse = response;
     this.currentState = "completed";
     if (!this.reliable) {
       this.retransmitInterval = this.timers.t1Ms;
+      this.fireRetransmit = (): void => this.onTimerG();
       this.retransmitTimer = this.clock.setTimer(this.retransmitInterval, this.fireRetransmit);
     }
     this.endTimer = this.clock.setTimer(transactionTimeout(this.timers), this.fireEnd);
@@ -193,6 +217,8 @@ export class ServerTransaction {
 
   private sendNonInviteFinal(status: number, response: Buffer): void {
     this.status = status;
+    this.requestValue = undefined;
+    // §17.2.2: kept for retransmitted requests during Timer J (unreliable only: reliable ends at once).
     this.lastResponse = response;
     this.currentState = "completed";
     if (!this.transmit(response)) return;
@@ -206,6 +232,7 @@ export class ServerTransaction {
     if (this.currentState !== "completed" || this.lastResponse === undefined) return;
     if (!this.transmit(this.lastResponse)) return;
     this.retransmitInterval = nextCappedInterval(this.retransmitInterval, this.timers);
+    this.fireRetransmit ??= (): void => this.onTimerG();
     this.retransmitTimer = this.clock.setTimer(this.retransmitInterval, this.fireRetransmit);
   }
 
@@ -252,6 +279,7 @@ export class ServerTransaction {
     this.reason = reason;
     this.cancelTimers();
     this.lastResponse = undefined;
+    this.requestValue = undefined;
     this.onTerminated(this);
   }
 }

@@ -64,6 +64,16 @@ function keyFor(request: SipMessage, method: string): string {
   return rfc2543Key(request, via, method);
 }
 
+/**
+ * Addition to the contract: a copy of `s` that references no other string. V8 keeps a substring as a view
+ * of the string it was cut from and a concatenation as a tree of its parts, so a key built from Via fields
+ * keeps the whole received header section alive; a transaction holds its key for up to 64·T1 (RFC 6026
+ * Timer L/M), so stored keys are copied once. JSON round trip: exact for every string, and fast.
+ */
+export function ownedString(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 /** §17.1.3 client transaction key: branch of the top Via we inserted + the request's method. */
 export function clientTransactionKey(branch: string, cseqMethod: string): string {
   return branch + "|" + cseqMethod;

@@ -337,7 +337,9 @@ test("finalStatus is the first final response; the key is the §17.2.3 key unles
   h.tx.respond(202, Buffer.from("202"));
   assert.equal(h.tx.finalStatus, 200);
   assert.equal(h.tx.method, "INVITE");
-  assert.equal(h.tx.key, serverTransactionKey(h.tx.request));
+  // The request is released with the first final response (RFC 6026 "Accepted" keeps only the key).
+  assert.equal(h.tx.request, undefined);
+  assert.equal(h.tx.key, serverTransactionKey(request({ method: "INVITE" })));
   h.tx.terminate();
 
   const given = new ServerTransaction({
