@@ -10,6 +10,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { extractSipIdentities, normalizeDomain, type SipIdentity } from "../pki/identities.js";
+import { tryParseCert } from "../pki/parsed-cert.js";
 import { readSubjectCommonNames } from "../pki/subject-name.js";
 import { parseUri } from "../sip/uri.js";
 import type { IssuingCa } from "./ca-rights.js";
@@ -100,14 +101,22 @@ export function peerIdentitiesFromChain(
   const peer = peerIdentitiesFromParts({
     certificateIdentities: extracted.identities,
     subjectCns: cns.values,
-    issuers: cas.map((ca) => ({ fingerprint: certificateFingerprint(ca), subject: ca.subject ?? "" })),
+    issuers: cas.map(issuingCa),
     mapping: options.mapping,
   });
   return { ...peer, warnings: [...extracted.warnings, ...cns.warnings, ...peer.warnings] };
 }
 
-/** The leaf's subject CNs, read from its DER by the pki layer; an unreadable subject grants no mapping. */
+/**
+ * The leaf's subject CNs, read from its DER by the pki layer; an unreadable subject grants no mapping.
+ * The handshake's one parse (parsed-cert.ts) already holds them, decoded by the same reader as
+ * readSubjectCommonNames (distinguished-name.ts canonicalName: the same DirectoryString types, the same
+ * "not text → skipped" rule); readSubjectCommonNames is asked only when the certificate as a whole does not
+ * parse, so that a readable subject still counts and an unreadable one gives the same warning as before.
+ */
 function subjectCommonNames(leaf: X509Certificate): { values: string[]; warnings: string[] } {
+  const parsed = tryParseCert(leaf);
+  if (parsed) return { values: [...parsed.subjectCommonNames], warnings: [] };
   try {
     return { values: readSubjectCommonNames(leaf.raw), warnings: [] };
   } catch (err) {
@@ -116,4 +125,19 @@ function subjectCommonNames(leaf: X509Certificate): { values: string[]; warnings
       warnings: [`subject unreadable, CN mapping not applied: ${(err as Error).message}`],
     };
   }
+}
+
+/**
+ * The CAs of a chain are mostly the configured anchors and a peer's intermediates, the same objects
+ * connection after connection: their fingerprint and subject are computed once per object.
+ */
+const issuingCas = new WeakMap<X509Certificate, IssuingCa>();
+
+function issuingCa(ca: X509Certificate): IssuingCa {
+  let known = issuingCas.get(ca);
+  if (known === undefined) {
+    known = { fingerprint: certificateFingerprint(ca), subject: ca.subject ?? "" };
+    issuingCas.set(ca, known);
+  }
+  return { ...known };
 }

@@ -275,8 +275,10 @@ export class TlsListener {
     this.open.add(connection);
     this.counters.increment("tls.accepted");
     this.options.onConnection?.(connection);
-    this.readMessages(socket, connection);
-    socket.once("close", () => {
+    const stopReading = this.readMessages(socket, connection);
+    // One close listener per connection (not one per concern): it runs once, for every accepted socket.
+    socket.on("close", () => {
+      stopReading();
       this.open.delete(connection);
       this.options.onClose?.(connection);
     });
@@ -332,46 +334,65 @@ export class TlsListener {
     return connection;
   }
 
-  private readMessages(socket: tls.TLSSocket, connection: InboundConnection): void {
-    const framer = new Framer({ limits: this.limits.sip });
-    let partialTimer: NodeJS.Timeout | undefined;
-    const stopPartialTimer = (): void => {
-      if (partialTimer) clearTimeout(partialTimer);
-      partialTimer = undefined;
-    };
-    socket.on("data", (chunk: Buffer) => {
-      const readable = feedStream(framer, chunk, {
-        message: (message) => {
-          this.counters.increment("sip.messages");
-          this.options.onMessage(connection, message);
-        },
-        pong: () => void connection.send("\r\n"),
-        framingError: (error) => {
-          this.counters.increment(`sip.framing.${error.code}`);
-          this.logger.warn({ code: error.code, remote: connection.remoteAddress }, error.message);
-          socket.destroy();
-        },
-      });
-      if (!readable) return;
-      if (framer.buffered === 0) stopPartialTimer();
-      else if (!partialTimer) {
-        partialTimer = setTimeout(() => {
-          this.counters.increment("limit.partial-message-timeout");
-          this.logger.warn(
-            { code: "partial-message-timeout", remote: connection.remoteAddress },
-            "message not completed in time",
-          );
-          socket.destroy();
-        }, this.limits.partialMessageTimeoutMs);
-        partialTimer.unref();
-      }
-    });
-    socket.on("close", stopPartialTimer);
+  /** Frames SIP from the socket; returns what must run when it closes. */
+  private readMessages(socket: tls.TLSSocket, connection: InboundConnection): () => void {
+    const state: ReadState = { framer: undefined, partialTimer: undefined };
+    socket.on("data", (chunk: Buffer) => this.onData(socket, connection, state, chunk));
     socket.on("error", (err) => {
       this.counters.increment("tls.socket-error");
       this.logger.warn({ remote: connection.remoteAddress, err: err.message }, "connection error");
     });
+    return () => stopPartialTimer(state);
   }
+
+  private onData(
+    socket: tls.TLSSocket,
+    connection: InboundConnection,
+    state: ReadState,
+    chunk: Buffer,
+  ): void {
+    // Made on the first byte: an idle connection (most of them, between keep-alives) holds no framer.
+    const framer = (state.framer ??= new Framer({ limits: this.limits.sip }));
+    const readable = feedStream(framer, chunk, {
+      message: (message) => {
+        this.counters.increment("sip.messages");
+        this.options.onMessage(connection, message);
+      },
+      pong: () => void connection.send("\r\n"),
+      framingError: (error) => {
+        this.counters.increment(`sip.framing.${error.code}`);
+        this.logger.warn({ code: error.code, remote: connection.remoteAddress }, error.message);
+        socket.destroy();
+      },
+    });
+    if (!readable) return;
+    if (framer.buffered === 0) stopPartialTimer(state);
+    else if (!state.partialTimer) {
+      state.partialTimer = setTimeout(() => {
+        this.counters.increment("limit.partial-message-timeout");
+        this.logger.warn(
+          { code: "partial-message-timeout", remote: connection.remoteAddress },
+          "message not completed in time",
+        );
+        socket.destroy();
+      }, this.limits.partialMessageTimeoutMs);
+      state.partialTimer.unref();
+    }
+  }
+}
+
+/**
+ * What one connection's reader keeps between chunks. Plain state with module-level helpers rather than
+ * closures: an accept then allocates only the two socket listeners.
+ */
+interface ReadState {
+  framer: Framer | undefined;
+  partialTimer: NodeJS.Timeout | undefined;
+}
+
+function stopPartialTimer(state: ReadState): void {
+  if (state.partialTimer) clearTimeout(state.partialTimer);
+  state.partialTimer = undefined;
 }
 
 /** A still-valid chain whose peer no longer has every identity it was verified with fails as `identities-lost`. */
