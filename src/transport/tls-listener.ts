@@ -34,6 +34,11 @@ export interface ListenerLimits {
   readonly partialMessageTimeoutMs: number;
   /** A peer whose unread output exceeds this many bytes is disconnected. */
   readonly maxWriteBufferBytes: number;
+  /**
+   * Reading pauses while half of maxWriteBufferBytes is queued; a peer that has not read it within this time
+   * does not read at all and is disconnected (write-buffer).
+   */
+  readonly writeStallTimeoutMs: number;
   readonly sip?: Partial<SipLimits>;
 }
 
@@ -43,6 +48,7 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   handshakeTimeoutMs: 10_000,
   partialMessageTimeoutMs: 30_000,
   maxWriteBufferBytes: 1024 * 1024,
+  writeStallTimeoutMs: 10_000,
 };
 
 /** The subset of a pino logger the transport uses. */
@@ -352,9 +358,13 @@ export class TlsListener {
     chunk: Buffer,
   ): void {
     // Made on the first byte: an idle connection (most of them, between keep-alives) holds no framer.
-    const framer = (state.framer ??= new Framer({ limits: this.limits.sip }));
+    // Any SIP version is framed (Content-Length still delimits it) so that the proxy can answer 505 (RFC 3261
+    // §8.2.2 via validateRequest) instead of the connection closing without an answer.
+    const framer = (state.framer ??= new Framer({ limits: this.limits.sip, acceptAnyVersion: true }));
+    let completed = false;
     const readable = feedStream(framer, chunk, {
       message: (message) => {
+        completed = true;
         this.counters.increment("sip.messages");
         this.options.onMessage(connection, message);
       },
@@ -366,8 +376,11 @@ export class TlsListener {
       },
     });
     if (!readable) return;
-    if (framer.buffered === 0) stopPartialTimer(state);
-    else if (!state.partialTimer) {
+    this.applyBackpressure(socket);
+    // The slowloris bound is per message: a chunk that completed a message and began the next one restarts
+    // the clock (a busy peer's reads rarely end on a message boundary).
+    if (framer.buffered === 0 || completed) stopPartialTimer(state);
+    if (framer.buffered > 0 && !state.partialTimer) {
       state.partialTimer = setTimeout(() => {
         this.counters.increment("limit.partial-message-timeout");
         this.logger.warn(
@@ -378,6 +391,31 @@ export class TlsListener {
       }, this.limits.partialMessageTimeoutMs);
       state.partialTimer.unref();
     }
+  }
+
+  /**
+   * A peer that sends faster than it reads its answers (a burst of requests, each answered) is not hostile
+   * until it stops reading: reading from it pauses while half the write bound is queued and resumes when
+   * the queue drains; a peer that drains nothing within writeStallTimeoutMs is disconnected.
+   */
+  private applyBackpressure(socket: tls.TLSSocket): void {
+    if (socket.writableLength <= this.limits.maxWriteBufferBytes / 2 || socket.isPaused()) return;
+    this.counters.increment("limit.read-paused");
+    socket.pause();
+    const stalled = setTimeout(() => {
+      this.counters.increment("limit.write-buffer");
+      this.logger.warn(
+        { code: "write-buffer", remote: socket.remoteAddress },
+        "peer does not read; disconnecting",
+      );
+      socket.destroy();
+    }, this.limits.writeStallTimeoutMs);
+    stalled.unref();
+    socket.once("drain", () => {
+      clearTimeout(stalled);
+      if (!socket.destroyed) socket.resume();
+    });
+    socket.once("close", () => clearTimeout(stalled));
   }
 }
 

@@ -249,7 +249,7 @@ export class ProxyCore {
 
   private onRequest(flow: Flow, msg: SipMessage): void {
     if (msg.method === "ACK") return this.onAck(flow, msg);
-    const key = transactionKey(msg);
+    const key = transactionKey(flow, msg);
     if (key !== undefined) {
       const existing = this.contexts.get(key);
       if (existing !== undefined) {
@@ -263,7 +263,12 @@ export class ProxyCore {
     if (this.draining && msg.method !== "CANCEL") return this.refuse(flow, msg, "shutting-down");
     // The limit counts transactions still waiting for their final response: those grow under overload,
     // while answered ones end on their own timers (J, L, ...).
-    if (this.open >= this.maxTransactions) return this.refuse(flow, msg, "overload");
+    if (this.open >= this.maxTransactions) {
+      // Peers probe the edge with OPTIONS (keep-alive, monitoring): shedding new transactions must not make
+      // the edge look dead, so an OPTIONS to us is still answered (statelessly, no transaction).
+      if (safe(() => isOptionsToUs(msg, this.names)) === true) return this.answerOptionsUnderLoad(flow, msg);
+      return this.refuse(flow, msg, "overload");
+    }
     if (key === undefined) return this.answerMalformed(flow, msg);
     const ctx = this.openContext(flow, msg, key);
     try {
@@ -302,7 +307,7 @@ export class ProxyCore {
     this.open++;
     this.counters.increment("proxy.transactions.server");
     if (msg.method === "INVITE") {
-      const found = cancelIndexKey(msg);
+      const found = cancelIndexKey(flow, msg);
       const cancelKey = found === undefined ? undefined : ownedString(found);
       if (cancelKey !== undefined) {
         this.invites.set(cancelKey, ctx);
@@ -579,7 +584,7 @@ export class ProxyCore {
   // ---- CANCEL (§9.2, §16.10) ------------------------------------------------------------------------------------
 
   private onCancel(ctx: ResponseContext, flow: Flow, msg: SipMessage): void {
-    const key = cancelIndexKey(msg);
+    const key = cancelIndexKey(flow, msg);
     const invite = key === undefined ? undefined : this.invites.get(key);
     // Only the side (and for the outside, the connection) the INVITE came from may cancel it.
     if (invite === undefined || !sameOrigin(invite.source, flow)) {
@@ -597,7 +602,7 @@ export class ProxyCore {
   // ---- ACK ------------------------------------------------------------------------------------------------------
 
   private onAck(flow: Flow, msg: SipMessage): void {
-    const key = transactionKey(msg);
+    const key = transactionKey(flow, msg);
     const ctx = key === undefined ? undefined : this.contexts.get(key);
     // §17.2.1: an ACK for our non-2xx final belongs to the INVITE server transaction.
     if (ctx?.server !== undefined && ctx.server.receiveAck()) return;
@@ -693,6 +698,12 @@ export class ProxyCore {
   private refuse(flow: Flow, msg: SipMessage, code: "overload" | "shutting-down"): void {
     this.counters.increment(`proxy.refused.${code}`);
     this.statelessAnswer(flow, msg, 503, "Service Unavailable", code, [["Retry-After", RETRY_AFTER_SECONDS]]);
+  }
+
+  private answerOptionsUnderLoad(flow: Flow, msg: SipMessage): void {
+    this.counters.increment("proxy.requests.OPTIONS.local");
+    flow.send(optionsResponse(msg, this.toTag));
+    this.counters.increment("proxy.responses.2xx");
   }
 
   /** A request whose Via or CSeq cannot be read: no transaction can hold it; 400 if it can be answered. */
@@ -811,9 +822,20 @@ export class ProxyCore {
 
 // ---- helpers --------------------------------------------------------------------------------------------------
 
-function transactionKey(msg: SipMessage): string | undefined {
+/**
+ * §17.2.3 matching, scoped to where the request came from. Branch and sent-by are chosen by the sender, so on
+ * the outside a peer could reuse another peer's values and have its request taken for a retransmission (the
+ * real one then never forwarded), or cancel a call it did not make: outside transactions belong to their
+ * connection. Inside, the inner servers are trusted and one scope is kept (a retransmission may arrive from
+ * another source port).
+ */
+function originScope(flow: Flow): string {
+  return flow.side === "outside" ? flow.id : "inside";
+}
+
+function transactionKey(flow: Flow, msg: SipMessage): string | undefined {
   try {
-    return serverTransactionKey(msg);
+    return `${originScope(flow)}#${serverTransactionKey(msg)}`;
   } catch {
     return undefined;
   }
@@ -823,13 +845,14 @@ function transactionKey(msg: SipMessage): string | undefined {
  * §9.2: the CANCEL "matches" the INVITE it cancels by the same rules as §17.2.3 with the method ignored: for
  * RFC 3261 clients branch and sent-by of the top Via (the CANCEL copies the INVITE's top Via, §9.1).
  */
-function cancelIndexKey(msg: SipMessage): string | undefined {
+function cancelIndexKey(flow: Flow, msg: SipMessage): string | undefined {
   try {
     const via = msg.topVia;
+    const scope = originScope(flow);
     if (via.branch !== undefined && via.branch.startsWith("z9hG4bK")) {
-      return `${via.branch}|${via.host}:${via.port ?? ""}`;
+      return `${scope}#${via.branch}|${via.host}:${via.port ?? ""}`;
     }
-    return `2543|${msg.requestUriText ?? ""}|${msg.from.tag ?? ""}|${msg.callId}|${msg.cseq.seq}|${via.host}:${via.port ?? ""}`;
+    return `${scope}#2543|${msg.requestUriText ?? ""}|${msg.from.tag ?? ""}|${msg.callId}|${msg.cseq.seq}|${via.host}:${via.port ?? ""}`;
   } catch {
     return undefined;
   }

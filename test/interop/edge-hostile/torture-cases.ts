@@ -95,7 +95,6 @@ export const TORTURE_CASES: readonly TortureCase[] = [
     file: "badvers.dat",
     accept: ["answered 505"],
     why: "3.1.2.16 SIP/7.0: 505 Version Not Supported",
-    todo: "the edge closes the TLS connection (framing error bad-version) instead of answering 505",
   },
   { file: "mismatch01.dat", accept: ["answered 400"], why: "3.1.2.17 method ≠ CSeq method: 400" },
   {

@@ -347,3 +347,56 @@ test("server transactions end: activeTransactions goes back to 0 and every conte
   assert.equal(h.summaries.length, 1);
   assert.equal(h.clock.pending, 0, "no timer left behind");
 });
+
+test("maxTransactions: an OPTIONS to the edge is still answered 200 (peers probing must not see it dead)", () => {
+  const h = harness({ maxTransactions: 1 });
+  const uac = outsideFlow();
+  h.core.receive(uac, request({ method: "INVITE", uri: "sip:bob@edge.example.com" }));
+  h.core.receive(
+    uac,
+    request({
+      method: "OPTIONS",
+      uri: "sip:edge.example.com",
+      callId: "probe",
+      via: ["SIP/2.0/TLS uac.example.org:5061;branch=z9hG4bKprobe"],
+    }),
+  );
+  assert.equal(uac.responses(200, "OPTIONS").length, 1);
+  assert.equal(uac.responses(503).length, 0);
+  assert.equal(h.counters.get("proxy.refused.overload"), 0);
+});
+
+test("§17.2.3 on the outside is per connection: another peer reusing branch and sent-by is a new request", () => {
+  const h = harness();
+  const first = outsideFlow("in:tls:1");
+  const second = outsideFlow("in:tls:2");
+  const via = ["SIP/2.0/TLS uac.example.org:5061;branch=z9hG4bKsame"];
+  h.core.receive(first, request({ method: "INVITE", uri: "sip:bob@edge.example.com", via, callId: "a" }));
+  h.core.receive(second, request({ method: "INVITE", uri: "sip:bob@edge.example.com", via, callId: "b" }));
+  const inner = h.hops.inner.get("inner:udp:127.0.0.2:5060")!;
+  assert.deepEqual(
+    inner.requests("INVITE").map((m) => m.callId),
+    ["a", "b"],
+  );
+  assert.equal(h.counters.get("proxy.retransmissions"), 0);
+  // The same request again on its own connection is still a retransmission.
+  h.core.receive(first, request({ method: "INVITE", uri: "sip:bob@edge.example.com", via, callId: "a" }));
+  assert.equal(h.counters.get("proxy.retransmissions"), 1);
+  assert.equal(inner.requests("INVITE").length, 2);
+  // A CANCEL from a third connection cannot cancel the first peer's INVITE (which has had its 180).
+  h.core.receive(inner, answer(inner.requests("INVITE")[0]!, 180, "Ringing", [], "t1"));
+  const third = outsideFlow("in:tls:3");
+  h.core.receive(
+    third,
+    request({ method: "CANCEL", uri: "sip:bob@edge.example.com", via, callId: "a", cseq: 1 }),
+  );
+  assert.equal(third.responses(481, "CANCEL").length, 1);
+  assert.equal(inner.requests("CANCEL").length, 0);
+  // The peer that sent it can.
+  h.core.receive(
+    first,
+    request({ method: "CANCEL", uri: "sip:bob@edge.example.com", via, callId: "a", cseq: 1 }),
+  );
+  assert.equal(first.responses(200, "CANCEL").length, 1);
+  assert.equal(inner.requests("CANCEL").length, 1);
+});
