@@ -156,6 +156,7 @@ export class EdgeProxy {
     if (this.state === "stopped" || this.state === "stopping") return;
     this.state = "stopping";
     this.logger.info({ graceMs, active: this.core?.activeTransactions ?? 0 }, "stopping");
+    this.edge.stopAccepting();
     await withDeadline(this.core?.shutdown(graceMs) ?? Promise.resolve(), graceMs + CLOSE_ALLOWANCE_MS);
     await withDeadline(this.closeAll(), CLOSE_ALLOWANCE_MS);
     this.state = "stopped";

@@ -222,6 +222,11 @@ export class TlsEdge {
     return { ...result, connections };
   }
 
+  /** Graceful shutdown: every listener stops accepting; open connections keep being served until close(). */
+  stopAccepting(): void {
+    for (const listener of this.listeners.values()) void listener.stopAccepting();
+  }
+
   async close(): Promise<void> {
     this.current.stapler?.stop();
     this.previousStapler?.stop();

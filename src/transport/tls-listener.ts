@@ -106,6 +106,7 @@ export class TlsListener {
   private readonly perIp = new Map<string, number>();
   private readonly open = new Set<InboundConnection>();
   private nextId = 1;
+  private stopped: Promise<void> | undefined;
   private tcpCount = 0;
 
   /** The fields revalidate may update after a reload; everything else about a connection is fixed. */
@@ -208,9 +209,18 @@ export class TlsListener {
   }
 
   /** Stops accepting, closes every connection, and resolves when the server is closed. */
+  /**
+   * Graceful shutdown, first step: no new connections (the socket stops listening; peers move on to their
+   * next SRV target), while the open ones keep being served. Resolves once every connection has closed.
+   */
+  stopAccepting(): Promise<void> {
+    this.stopped ??= new Promise((resolve) => this.server.close(() => resolve()));
+    return this.stopped;
+  }
+
   close(): Promise<void> {
     for (const connection of this.open) connection.close();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.stopAccepting();
   }
 
   /** TCP accept: connection limits before any TLS work. */

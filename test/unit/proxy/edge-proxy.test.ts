@@ -471,3 +471,20 @@ test("a reload reopens the accounting file: after a rotation (mv), new lines go 
   assert.equal((JSON.parse(fresh[0] as string) as { callId: string }).callId, "rot-2");
   assert.equal(readFileSync(`${file}.1`, "utf8").split("\n").filter(Boolean).length, 1);
 });
+
+test("stopping: the listener refuses new connections; an open one gets 503 + Retry-After for new requests", async (t) => {
+  const world = await startWorld(t);
+  world.uas.silent = true;
+  const uac = await TlsUac.connect(world.tlsPort, world.pki);
+  t.after(() => uac.close());
+  uac.send(invite("call-running", "sip:alice@client.test"));
+  const deadline = Date.now() + 2000;
+  while (!world.uas.received.some((m) => m.callId === "call-running") && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  const stopping = world.proxy.stop(1500);
+  await assert.rejects(TlsUac.connect(world.tlsPort, world.pki), "a new connection during the stop");
+  uac.send(invite("call-late", "sip:alice@client.test"));
+  const refused = await uac.waitFor((m) => m.callId === "call-late" && m.status === 503);
+  assert.equal(refused.get("retry-after"), "5");
+  await stopping;
+});
