@@ -21,10 +21,10 @@ import { register, unregister } from "../lab/cleanup.js";
 import { requestText, udpTransaction } from "./sip-io.js";
 
 export const KAMAILIO_HOST = "127.0.0.1";
-const STARTUP_TIMEOUT_MS = 15_000;
+export const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_LIMIT = 256 * 1024;
-const READY_USER = "siptrust-ready";
+export const READY_USER = "siptrust-ready";
 
 /** One TLS domain of Kamailio's tls.cfg (a server socket or the client side). */
 export interface KamailioTlsDomain {
@@ -289,7 +289,7 @@ ${sni}  $du = "sip:${route.host}:${route.port};transport=tls";
  * its sockets before its workers initialize the tls module, so a bad certificate is only seen by the second
  * check (the process then exits).
  */
-async function waitForReady(
+export async function waitForReady(
   udpPort: number,
   tlsPorts: readonly number[],
   deadline: number,

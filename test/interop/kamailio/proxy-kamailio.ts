@@ -17,16 +17,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as net from "node:net";
 import { register, unregister } from "../lab/cleanup.js";
-import { KAMAILIO_HOST, freeTcpPort, type KamailioTlsDomain } from "./kamailio.js";
+import {
+  KAMAILIO_HOST,
+  READY_USER,
+  STARTUP_TIMEOUT_MS,
+  freeTcpPort,
+  waitForReady,
+  type KamailioTlsDomain,
+} from "./kamailio.js";
 import { freeUdpPort } from "./proxy-ports.js";
-import { requestText, udpTransaction } from "./sip-io.js";
 
-const STARTUP_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_LIMIT = 512 * 1024;
-const READY_USER = "siptrust-ready";
 const MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules";
 
 /** A TLS listener with its own server domain. */
@@ -106,7 +109,10 @@ export async function startPeerKamailio(options: PeerOptions): Promise<PeerKamai
     });
     exited.catch(() => undefined);
     const gone = (): boolean => running.exitCode !== null || running.signalCode !== null;
-    await Promise.race([waitForReady(udpPort, tlsPorts, () => output, gone), exited]);
+    await Promise.race([
+      waitForReady(udpPort, tlsPorts, Date.now() + STARTUP_TIMEOUT_MS, () => output, gone),
+      exited,
+    ]);
     const guard = watchdog;
     return {
       host: KAMAILIO_HOST,
@@ -292,64 +298,6 @@ function roleBody(role: PeerRole, udpPort: number): string {
     exit;
   }
 ${invite}`;
-}
-
-async function waitForReady(
-  udpPort: number,
-  tlsPorts: readonly number[],
-  log: () => string,
-  gone: () => boolean,
-): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  const check = (): void => {
-    if (gone()) throw new Error(`kamailio exited during startup\n${log()}`);
-    if (Date.now() > deadline)
-      throw new Error(`kamailio not ready within ${STARTUP_TIMEOUT_MS} ms\n${log()}`);
-  };
-  for (const port of tlsPorts) {
-    while (!(await canConnect(port))) {
-      check();
-      await delay(50);
-    }
-  }
-  for (let attempt = 0; ; attempt++) {
-    check();
-    const status = await probe(udpPort, attempt).catch(() => undefined);
-    if (status === 200) return;
-    await delay(50);
-  }
-}
-
-function probe(udpPort: number, attempt: number): Promise<number | undefined> {
-  return udpTransaction(
-    KAMAILIO_HOST,
-    udpPort,
-    (localPort) =>
-      requestText({
-        method: "OPTIONS",
-        requestUri: `sip:${READY_USER}@${KAMAILIO_HOST}:${udpPort}`,
-        from: "sip:probe@127.0.0.1",
-        to: `sip:${READY_USER}@${KAMAILIO_HOST}`,
-        callId: `peer-ready-${process.pid}-${udpPort}-${attempt}`,
-        via: { transport: "UDP", sentBy: `127.0.0.1:${localPort}` },
-      }),
-    300,
-  ).then((response) => response.status);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, KAMAILIO_HOST);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** Kills Kamailio's process group when the test process dies without running its handlers (SIGKILL). */
