@@ -1,12 +1,9 @@
 // SIPp over UDP for the Kamailio federation tests: scenario builders (a UAC that completes INVITE dialogs
 // through a Record-Route set, a UAC that expects a rejection, a UAC for one-transaction requests, a UAS) and a
 // bounded runner that keeps SIPp's statistics and its message log (-trace_msg) as evidence.
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { parseSippStats, type SippResult } from "../tls/sipp.js";
+import { spawnSipp, type SippResult } from "../tls/sipp.js";
 import type { TempDir } from "../tls/temp-dir.js";
-
-const OUTPUT_LIMIT = 64 * 1024;
 
 export interface UacCall {
   readonly requestUri: string;
@@ -216,40 +213,14 @@ export function startSippUdp(options: SippUdpOptions, hardLimitMs: number): Sipp
   const scenarioFile = options.dir.write(`${options.name}.xml`, options.scenario);
   const statsFile = `${options.dir.path}/${options.name}-stats.csv`;
   const msgFile = `${options.dir.path}/${options.name}-messages.log`;
-  const args = sippUdpArgs(options, scenarioFile, statsFile, msgFile);
-  const child = spawn("sipp", args, { cwd: options.dir.path, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (d: string): void => {
-    output = (output + d).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout.setEncoding("utf8").on("data", keep);
-  child.stderr.setEncoding("utf8").on("data", keep);
-  const killer = setTimeout(() => child.kill("SIGKILL"), hardLimitMs);
-  const result = new Promise<SippResult>((resolve) => {
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
-      clearTimeout(killer);
-      resolve({ args, exitCode, signal, stats: readStats(statsFile), output });
-    };
-    child.once("error", (err) => {
-      keep(`\nspawn error: ${err.message}`);
-      finish(null, null);
-    });
-    child.once("exit", finish);
-  });
+  const run = spawnSipp(
+    options.dir,
+    sippUdpArgs(options, scenarioFile, statsFile, msgFile),
+    statsFile,
+    hardLimitMs,
+  );
   const messages = (): string => (existsSync(msgFile) ? readFileSync(msgFile, "latin1") : "");
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await result;
-  };
-  return { args, result, messages, stop };
-}
-
-function readStats(file: string): Map<string, string> {
-  try {
-    return parseSippStats(readFileSync(file, "utf8"));
-  } catch {
-    return new Map();
-  }
+  return { ...run, messages };
 }
 
 /**

@@ -119,8 +119,15 @@ function readStats(file: string): Map<string, string> {
 export function startSipp(options: SippRunOptions, hardLimitMs: number): SippRun {
   const scenarioFile = options.dir.write(`${options.name}.xml`, OPTIONS_SCENARIO);
   const statsFile = `${options.dir.path}/${options.name}-stats.csv`;
-  const args = sippArgs(options, scenarioFile, statsFile);
-  const child = spawn("sipp", args, { cwd: options.dir.path, stdio: ["ignore", "pipe", "pipe"] });
+  return spawnSipp(options.dir, sippArgs(options, scenarioFile, statsFile), statsFile, hardLimitMs);
+}
+
+/**
+ * Runs `sipp` with `args` in `dir`, keeping the tail of its output; `hardLimitMs` kills it if it has not
+ * ended by itself by then. The result carries the statistics file's last row.
+ */
+export function spawnSipp(dir: TempDir, args: string[], statsFile: string, hardLimitMs: number): SippRun {
+  const child = spawn("sipp", args, { cwd: dir.path, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (d: string): void => {
     output = (output + d).slice(-OUTPUT_LIMIT);
