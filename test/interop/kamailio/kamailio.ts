@@ -19,6 +19,7 @@ import * as net from "node:net";
 import * as dgram from "node:dgram";
 import { register, unregister } from "../lab/cleanup.js";
 import { requestText, udpTransaction } from "./sip-io.js";
+import { killGroup, startGroupWatchdog, stopProcessGroup } from "../lab/process-group.js";
 
 export const KAMAILIO_HOST = "127.0.0.1";
 export const STARTUP_TIMEOUT_MS = 15_000;
@@ -108,7 +109,7 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       ["-DD", "-E", "-f", files.cfg, "-m", "64", "-M", "8", "-Y", join(dir, "run"), "-w", dir],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
-    watchdog = startWatchdog(child.pid, dir);
+    watchdog = startGroupWatchdog("kamailio-watchdog", child.pid, dir);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       if (output.length < LOG_LIMIT) output += chunk;
@@ -132,7 +133,7 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       dir,
       log: () => output,
       stop: async () => {
-        await stopProcess(running);
+        await stopProcessGroup(running, STOP_GRACE_MS);
         killGroup(guard, "SIGKILL");
         rmSync(dir, { recursive: true, force: true });
         unregister(cleanable);
@@ -143,24 +144,6 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
     unregister(cleanable);
     throw err;
   }
-}
-
-/**
- * Kills Kamailio's process group when this test process disappears without running its handlers
- * (SIGKILL, crash): Kamailio does not notice its parent's death by itself.
- */
-function startWatchdog(pgid: number | undefined, dir: string): ChildProcess | undefined {
-  if (pgid === undefined) return undefined;
-  // dash's kill takes no "--": a negative pid right after the signal names the process group.
-  const script =
-    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "-$2" 2>/dev/null; rm -rf -- "$3"';
-  const args = [String(process.pid), String(pgid), dir];
-  const guard = spawn("/bin/sh", ["-c", script, "kamailio-watchdog", ...args], {
-    detached: true,
-    stdio: "ignore",
-  });
-  guard.unref();
-  return guard;
 }
 
 function writeConfig(
@@ -345,31 +328,6 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    // detached: Kamailio leads its own process group, so its forked workers go with it.
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  killGroup(child, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, "SIGKILL"), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-  // Workers that outlived the main process (they exit on its signal, but be sure).
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // group empty
-  }
 }
 
 export function freeTcpPort(): Promise<number> {

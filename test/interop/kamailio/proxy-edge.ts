@@ -2,11 +2,12 @@
 // process group, with a bounded start (its admin API reports healthy and its inside UDP port answers SIP) and a
 // bounded stop (SIGTERM, then SIGKILL). Killed on exit/signals of the test process (../lab/cleanup.ts) and by
 // a watchdog shell if the test process dies without running handlers.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { register, unregister } from "../lab/cleanup.js";
 import { requestText, udpTransaction } from "./sip-io.js";
+import { killGroup, startGroupWatchdog, stopProcessGroup } from "../lab/process-group.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const START_TIMEOUT_MS = 30_000;
@@ -39,7 +40,7 @@ export async function startEdgeDaemon(configFile: string, ready: EdgeReadiness):
   };
   child.stdout?.setEncoding("utf8").on("data", keep);
   child.stderr?.setEncoding("utf8").on("data", keep);
-  const watchdog = startWatchdog(child.pid);
+  const watchdog = startGroupWatchdog("edge-watchdog", child.pid);
   const cleanable = {
     cleanupNow: (): void => {
       killGroup(child, "SIGKILL");
@@ -52,7 +53,7 @@ export async function startEdgeDaemon(configFile: string, ready: EdgeReadiness):
     log: () => output,
     exited: gone,
     stop: async () => {
-      await stopProcess(child);
+      await stopProcessGroup(child, STOP_GRACE_MS);
       killGroup(watchdog, "SIGKILL");
       unregister(cleanable);
     },
@@ -114,33 +115,4 @@ async function healthy(port: number): Promise<boolean> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function startWatchdog(pgid: number | undefined): ChildProcess | undefined {
-  if (pgid === undefined) return undefined;
-  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "-$2" 2>/dev/null';
-  const guard = spawn("/bin/sh", ["-c", script, "edge-watchdog", String(process.pid), String(pgid)], {
-    detached: true,
-    stdio: "ignore",
-  });
-  guard.unref();
-  return guard;
-}
-
-function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  killGroup(child, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, "SIGKILL"), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }

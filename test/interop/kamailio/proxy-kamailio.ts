@@ -27,6 +27,7 @@ import {
   type KamailioTlsDomain,
 } from "./kamailio.js";
 import { freeUdpPort } from "./proxy-ports.js";
+import { killGroup, startGroupWatchdog, stopProcessGroup } from "../lab/process-group.js";
 
 const STOP_GRACE_MS = 3_000;
 const LOG_LIMIT = 512 * 1024;
@@ -95,7 +96,7 @@ export async function startPeerKamailio(options: PeerOptions): Promise<PeerKamai
       ["-DD", "-E", "-f", cfg, "-m", "64", "-M", "8", "-Y", join(dir, "run"), "-w", dir],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
-    watchdog = startWatchdog(child.pid, dir);
+    watchdog = startGroupWatchdog("kamailio-watchdog", child.pid, dir);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       if (output.length < LOG_LIMIT) output += chunk;
@@ -121,7 +122,7 @@ export async function startPeerKamailio(options: PeerOptions): Promise<PeerKamai
       log: () => output,
       requests: () => parseRequestLines(output),
       stop: async () => {
-        await stopProcess(running);
+        await stopProcessGroup(running, STOP_GRACE_MS);
         killGroup(guard, "SIGKILL");
         rmSync(dir, { recursive: true, force: true });
         unregister(cleanable);
@@ -298,44 +299,4 @@ function roleBody(role: PeerRole, udpPort: number): string {
     exit;
   }
 ${invite}`;
-}
-
-/** Kills Kamailio's process group when the test process dies without running its handlers (SIGKILL). */
-function startWatchdog(pgid: number | undefined, dir: string): ChildProcess | undefined {
-  if (pgid === undefined) return undefined;
-  const script =
-    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "-$2" 2>/dev/null; rm -rf -- "$3"';
-  const guard = spawn(
-    "/bin/sh",
-    ["-c", script, "kamailio-watchdog", String(process.pid), String(pgid), dir],
-    {
-      detached: true,
-      stdio: "ignore",
-    },
-  );
-  guard.unref();
-  return guard;
-}
-
-function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  killGroup(child, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, "SIGKILL"), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // group empty
-  }
 }
