@@ -27,7 +27,6 @@
  * `finally`; the watchdog ends the whole run (a busy machine opens 20,000 connections slowly).
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
-import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -35,18 +34,9 @@ import { join } from "node:path";
 import * as tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { createCa, issueCertificate } from "../src/pki/issue.js";
-import { buildServerProfile } from "../src/tls/server-profile.js";
-import { TlsListener } from "../src/transport/tls-listener.js";
+import { startNodeServer, startSiptrustServer, type Pki } from "./tls/servers.js";
 
 type ServerKind = "node" | "siptrust";
-
-interface Pki {
-  readonly caPem: string;
-  readonly serverCertPem: string;
-  readonly serverKeyPem: string;
-  readonly clientCertPem: string;
-  readonly clientKeyPem: string;
-}
 
 type ChildMessage =
   | { type: "listening"; port: number }
@@ -63,11 +53,8 @@ const FD_MARGIN = 20;
 // ---------------------------------------------------------------------------------------------------------
 // Child roles
 
-/** The same "accepted" signal from both servers: one CRLF (an RFC 5626 pong, harmless on a SIP stream). */
-const ACCEPTED = "\r\n";
-
 async function runServer(kind: ServerKind, pki: Pki): Promise<void> {
-  const port = kind === "node" ? await nodeServer(pki) : await siptrustServer(pki);
+  const { port } = kind === "node" ? await startNodeServer(pki) : await startSiptrustServer(pki);
   process.on("message", (m: { type?: string }) => {
     if (m.type === "gc") {
       // Two passes: the first can leave garbage reachable only from finalizers.
@@ -77,56 +64,6 @@ async function runServer(kind: ServerKind, pki: Pki): Promise<void> {
     }
   });
   process.send?.({ type: "listening", port });
-}
-
-function nodeServer(pki: Pki): Promise<number> {
-  const server = tls.createServer(
-    {
-      cert: pki.serverCertPem,
-      key: pki.serverKeyPem,
-      ca: [pki.caPem],
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: "TLSv1.2",
-    },
-    (socket) => {
-      socket.on("error", () => undefined);
-      socket.write(ACCEPTED);
-    },
-  );
-  server.on("tlsClientError", (_err, socket) => socket.destroy());
-  return listen(server);
-}
-
-function siptrustServer(pki: Pki): Promise<number> {
-  const profile = buildServerProfile({
-    credentials: [{ certPem: pki.serverCertPem, keyPem: pki.serverKeyPem }],
-    clientCertificates: "required",
-    clientCaPems: [pki.caPem],
-  });
-  const anchors = [{ cert: new X509Certificate(pki.caPem) }];
-  const listener = new TlsListener({
-    host: "127.0.0.1",
-    port: 0,
-    profile: () => profile,
-    clientPolicy: () => ({ mode: "required", anchors }),
-    // Total raised for the idle phase; the per-address limit keeps its default.
-    limits: { maxConnections: 50_000 },
-    onConnection: (connection) => {
-      // Only a verified client with identities reaches here: that is the work being measured.
-      if (connection.peer === undefined) throw new Error("accepted without verified identities");
-      connection.send(ACCEPTED);
-    },
-    onMessage: () => undefined,
-  });
-  return listener.listen().then((a) => a.port);
-}
-
-function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
-  });
 }
 
 /** Source address i of a /16 block `127.<block>.x.y`, skipping .0 and .255. */

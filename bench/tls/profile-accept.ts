@@ -16,25 +16,14 @@
  * Loopback only; the load child is killed in `finally`.
  */
 import { fork } from "node:child_process";
-import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { createCa, issueCertificate } from "../../src/pki/issue.js";
-import { buildServerProfile } from "../../src/tls/server-profile.js";
 import { TlsListener } from "../../src/transport/tls-listener.js";
-
-interface Pki {
-  readonly caPem: string;
-  readonly serverCertPem: string;
-  readonly serverKeyPem: string;
-  readonly clientCertPem: string;
-  readonly clientKeyPem: string;
-}
+import { startNodeServer, startSiptrustServer, type Pki, type RunningServer } from "./servers.js";
 
 interface ProfileNode {
   readonly id: number;
@@ -49,7 +38,6 @@ interface CpuProfile {
 }
 
 const BENCH = fileURLToPath(new URL("../tls.bench.ts", import.meta.url));
-const ACCEPTED = "\r\n";
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,52 +64,8 @@ function makePki(): Pki {
   };
 }
 
-function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
-  });
-}
-
-async function startServer(kind: string, pki: Pki): Promise<{ port: number; stop: () => Promise<void> }> {
-  if (kind === "node") {
-    const server = tls.createServer(
-      {
-        cert: pki.serverCertPem,
-        key: pki.serverKeyPem,
-        ca: [pki.caPem],
-        requestCert: true,
-        rejectUnauthorized: true,
-        minVersion: "TLSv1.2",
-      },
-      (socket) => {
-        socket.on("error", () => undefined);
-        socket.write(ACCEPTED);
-      },
-    );
-    server.on("tlsClientError", (_err, socket) => socket.destroy());
-    const port = await listen(server);
-    return { port, stop: () => new Promise((r) => server.close(() => r())) };
-  }
-  const profile = buildServerProfile({
-    credentials: [{ certPem: pki.serverCertPem, keyPem: pki.serverKeyPem }],
-    clientCertificates: "required",
-    clientCaPems: [pki.caPem],
-  });
-  const anchors = [{ cert: new X509Certificate(pki.caPem) }];
-  const listener = new TlsListener({
-    host: "127.0.0.1",
-    port: 0,
-    profile: () => profile,
-    clientPolicy: () => ({ mode: "required", anchors }),
-    onConnection: (connection) => {
-      if (connection.peer === undefined) throw new Error("accepted without verified identities");
-      connection.send(ACCEPTED);
-    },
-    onMessage: () => undefined,
-  });
-  const { port } = await listener.listen();
-  return { port, stop: () => listener.close() };
+function startServer(kind: string, pki: Pki): Promise<RunningServer> {
+  return kind === "node" ? startNodeServer(pki) : startSiptrustServer(pki);
 }
 
 type Hooked = Record<"admit" | "accept", (...args: unknown[]) => unknown>;
