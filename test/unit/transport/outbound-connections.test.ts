@@ -559,3 +559,32 @@ test("a message the peer starts but never finishes closes the connection after t
   assert.ok(closes[0]!.at - started >= 180);
   assert.equal(manager.counters.get("limit.partial-message-timeout"), 1);
 });
+
+test("the partial-message bound is per message: steady traffic whose writes straddle messages is not cut", async (t) => {
+  const server = await startServer(t, serverAB, "127.0.0.2");
+  const { manager, closes } = startManager(
+    t,
+    trustOf(fakeResolver({ "a.example": [{ server }] }), [caOne], {}),
+    { partialMessageTimeoutMs: 200 },
+  );
+  await opened(manager, "a.example");
+  await until(() => server.handshakes.length === 1);
+  const socket = server.handshakes[0]!.socket;
+  const message = (i: number): string =>
+    `OPTIONS sip:edge.example SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.2;branch=z9hG4bK${i}\r\n` +
+    `From: <sip:a.example>;tag=${i}\r\nTo: <sip:edge.example>\r\nCall-ID: c${i}\r\nCSeq: 1 OPTIONS\r\n` +
+    `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  // Every write completes one message and starts the next, for well over the 200 ms bound in total; each
+  // message itself completes within 60 ms.
+  let pending = "";
+  for (let i = 0; i < 10; i++) {
+    const next = message(i);
+    socket.write(pending + next.slice(0, 40));
+    pending = next.slice(40);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  socket.write(pending);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(closes, []);
+  assert.equal(manager.counters.get("limit.partial-message-timeout"), 0);
+});
